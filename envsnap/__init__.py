@@ -1,0 +1,4 @@
+"""envsnap: capture, replay and diff the environment of an ML training run."""
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,116 @@
+"""The thin typer layer: parse options, call one function, print, map errors to exit codes.
+
+Exit codes: 0 same / success, 1 differences found, 2 error (one line on stderr, no traceback).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import click
+import typer
+
+from . import __version__
+from .errors import EnvsnapError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="Capture, replay and diff the environment of an ML training run.",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"envsnap {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """envsnap: capture an ML environment exactly, replay a run in a pinned container, explain differences."""
+
+
+# --- capture / show ------------------------------------------------------------------------
+
+@app.command()
+def capture(
+    output: Path = typer.Option(Path("envsnap.json"), "-o", "--output", help="Manifest file to write."),
+    python: Optional[str] = typer.Option(None, "--python", help="Interpreter to capture (default: `python` on PATH)."),
+    json_out: bool = typer.Option(False, "--json", help="Write the manifest to stdout instead of a file."),
+    no_probes: bool = typer.Option(False, "--no-probes", help="Skip the float-precision probes."),
+    force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing output file."),
+) -> None:
+    """Record the exact environment of an interpreter as a manifest (JSON)."""
+    from .capture import capture_environment
+    from .fsutil import check_writable
+    from .manifest_io import dumps, save
+
+    if not json_out:
+        check_writable(output, force=force)
+    manifest = capture_environment(python=python, probes=not no_probes, argv=["envsnap", *sys.argv[1:]])
+    if json_out:
+        sys.stdout.write(dumps(manifest))
+        return
+    save(manifest, output, force=True)
+    skipped = ", ".join(f"{k} ({v})" for k, v in manifest.envsnap.skipped.items())
+    typer.echo(f"wrote {output}: {len(manifest.packages.python)} packages" + (f"; skipped: {skipped}" if skipped else ""), err=True)
+
+
+@app.command()
+def show(
+    manifest: Path = typer.Argument(..., help="Manifest file (or snapshot folder) to summarise."),
+) -> None:
+    """Print a human summary of a manifest."""
+    from .manifest_io import load_manifest
+    from .report.show import render_show
+
+    render_show(load_manifest(manifest))
+
+
+# --- probe ---------------------------------------------------------------------------------
+# (owned by envsnap/probes)
+
+# --- lock / dockerfile / build -------------------------------------------------------------
+# (owned by envsnap/lock, envsnap/render, envsnap/engine)
+
+# --- run / replay --------------------------------------------------------------------------
+# (owned by envsnap/run.py, envsnap/replay.py)
+
+# --- diff ----------------------------------------------------------------------------------
+# (owned by envsnap/diff, envsnap/report)
+
+
+def main(argv: Optional[List[str]] = None) -> None:
+    """Entry point: the one place EnvsnapError is caught."""
+    try:
+        rc = app(args=argv, standalone_mode=False)
+    except EnvsnapError as exc:
+        sys.stdout.flush()
+        typer.echo(f"envsnap: error: {exc.message}", err=True)
+        if exc.detail:
+            typer.echo(exc.detail.rstrip(), err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        typer.echo("envsnap: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(2)
+    except KeyboardInterrupt:
+        typer.echo("envsnap: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug, not a user error: still one line unless debugging
+        if os.environ.get("ENVSNAP_DEBUG"):
+            raise
+        typer.echo(f"envsnap: internal error: {type(exc).__name__}: {exc} (set ENVSNAP_DEBUG=1 for a traceback)", err=True)
+        sys.exit(2)
+    sys.exit(rc if isinstance(rc, int) else 0)

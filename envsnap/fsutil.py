@@ -1,0 +1,58 @@
+"""Atomic writes: a reader never sees a half-written file, a failure leaves the old one."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Union
+
+from .errors import OutputError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def write_bytes_atomic(path: PathLike, data: bytes, *, force: bool = True, mode: int = 0o644) -> Path:
+    """Write via a temp file in the same directory, fsync, then rename over ``path``."""
+    target = Path(path)
+    if not force and target.exists():
+        raise OutputError(target, "already exists (use --force to overwrite)")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(target, f"directory {parent} does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise OutputError(target, f"cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise OutputError(target, f"cannot write: {exc.strerror or exc}") from None
+    return target
+
+
+def write_text_atomic(path: PathLike, text: str, *, force: bool = True) -> Path:
+    return write_bytes_atomic(path, text.encode("utf-8"), force=force)
+
+
+def check_writable(path: PathLike, *, force: bool) -> Path:
+    """Fail early (before any slow work) when ``path`` cannot be written."""
+    target = Path(path)
+    if target.exists() and not force:
+        raise OutputError(target, "already exists (use --force to overwrite)")
+    if target.is_dir():
+        raise OutputError(target, "is a directory")
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise OutputError(target, f"directory {parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OutputError(target, f"directory {parent} is not writable")
+    return target
