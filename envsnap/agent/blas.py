@@ -1,0 +1,81 @@
+"""BLAS/OpenMP libraries actually loaded (threadpoolctl) and the numerics-relevant settings."""
+import os
+
+NUMERICS_ENV_VARS = (
+    "PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "NVIDIA_TF32_OVERRIDE",
+    "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", "CUDA_LAUNCH_BLOCKING", "TF_DETERMINISTIC_OPS",
+    "TF_CUDNN_DETERMINISTIC", "TF_ENABLE_ONEDNN_OPTS", "JAX_DEFAULT_MATMUL_PRECISION",
+    "JAX_ENABLE_X64", "XLA_FLAGS", "OMP_NUM_THREADS", "OMP_DYNAMIC", "MKL_NUM_THREADS",
+    "MKL_DYNAMIC", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "KMP_DETERMINISTIC_REDUCTION",
+    "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_VERBOSE", "BLIS_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "ATEN_CPU_CAPABILITY",
+    "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES", "LD_PRELOAD",
+    "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER",
+    "TORCH_CUDNN_V8_API_DISABLED", "TORCH_DETERMINISTIC", "NCCL_ALGO", "NCCL_PROTO",
+)
+
+
+def _threadpoolctl():
+    try:
+        import threadpoolctl  # the target's own
+        return threadpoolctl
+    except Exception:  # noqa: BLE001
+        from ._vendor import threadpoolctl  # bundled by the zipapp builder
+        return threadpoolctl
+
+
+def _jsonable(v):
+    if isinstance(v, dict):
+        return dict((str(k), _jsonable(x)) for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return str(v)
+
+
+def blas():
+    loaded = []
+    numpy_config = None
+    try:
+        import numpy
+        loaded.append("numpy")
+        try:
+            numpy_config = _jsonable(numpy.show_config(mode="dicts"))  # numpy >= 1.25
+        except TypeError:
+            cfg = {}
+            for key in ("blas_opt_info", "lapack_opt_info", "blas_ilp64_opt_info"):
+                val = getattr(numpy.__config__, key, None)
+                if val is not None:
+                    cfg[key] = _jsonable(val)
+            numpy_config = cfg or None
+        except Exception as exc:  # noqa: BLE001
+            numpy_config = {"error": str(exc)}
+        if isinstance(numpy_config, dict):
+            numpy_config.pop("Python Information", None)  # duplicated in the python section
+    except ImportError:
+        pass
+    try:
+        tpc = _threadpoolctl()
+        info = tpc.threadpool_info()
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "error", "reason": "threadpoolctl: %s" % exc, "loaded_with": loaded,
+                "numpy_config": numpy_config}
+    libs = []
+    for lib in info:
+        libs.append({
+            "user_api": lib.get("user_api"), "internal_api": lib.get("internal_api"),
+            "prefix": lib.get("prefix"), "filepath": lib.get("filepath"), "version": lib.get("version"),
+            "num_threads": lib.get("num_threads"), "threading_layer": lib.get("threading_layer"),
+            "architecture": lib.get("architecture"),
+        })
+    libs.sort(key=lambda l: (l["user_api"] or "", l["internal_api"] or "", l["filepath"] or ""))
+    status = "ok" if loaded else "skipped"
+    out = {"libraries": libs, "numpy_config": numpy_config, "loaded_with": loaded}
+    if not loaded:
+        out.update({"status": "skipped", "reason": "numpy is not installed: no BLAS loaded to inspect"})
+    return out
+
+
+def numerics_env():
+    return dict((k, os.environ[k]) for k in sorted(NUMERICS_ENV_VARS) if k in os.environ)
