@@ -46,10 +46,10 @@ def write_text_atomic(path: PathLike, text: str, *, force: bool = True) -> Path:
 def check_writable(path: PathLike, *, force: bool) -> Path:
     """Fail early (before any slow work) when ``path`` cannot be written."""
     target = Path(path)
-    if target.exists() and not force:
-        raise OutputError(target, "already exists (use --force to overwrite)")
     if target.is_dir():
         raise OutputError(target, "is a directory")
+    if target.exists() and not force:
+        raise OutputError(target, "already exists (use --force to overwrite)")
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise OutputError(target, f"directory {parent} does not exist")

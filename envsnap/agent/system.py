@@ -84,8 +84,11 @@ def _dpkg_status():
                 fields[k] = v.strip()
         if fields.get("Package") and "installed" in fields.get("Status", ""):
             arch = fields.get("Architecture")
-            key = fields["Package"] + (":" + arch if arch and arch != "all" else "")
-            pkgs[key] = {"name": fields["Package"], "version": fields.get("Version", ""), "arch": arch}
+            rec = {"name": fields["Package"], "version": fields.get("Version", ""), "arch": arch}
+            # dpkg names file lists "pkg.list" or "pkg:arch.list" (multi-arch same): index both.
+            pkgs.setdefault(fields["Package"], rec)
+            if arch:
+                pkgs[fields["Package"] + ":" + arch] = rec
     return pkgs
 
 
@@ -109,12 +112,12 @@ def _dpkg_owners(paths, status):
             continue
         if needles.intersection(lines):
             owners.add(os.path.basename(lst)[:-5])
-    out = []
+    out = {}
     for key in sorted(owners):
         rec = status.get(key) or status.get(key.split(":")[0])
         if rec:
-            out.append(rec)
-    return out
+            out[(rec["name"], rec["arch"])] = rec
+    return [out[k] for k in sorted(out)]
 
 
 def _rpm_owners(paths):
