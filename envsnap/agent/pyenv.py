@@ -216,10 +216,16 @@ def conda_packages(conda_meta):
                 rec = json.load(fh)
         except (OSError, ValueError):
             continue
-        channel = rec.get("channel") or ""
+        channel = (rec.get("channel") or "").rstrip("/")
+        subdir = rec.get("subdir") or ""
+        if subdir and channel.endswith("/" + subdir):
+            channel = channel[: -len(subdir) - 1]
+        for host in ("https://conda.anaconda.org/", "https://repo.anaconda.com/pkgs/"):
+            if channel.startswith(host):
+                channel = channel[len(host):]
         pkgs.append({
             "name": rec.get("name"), "version": rec.get("version"), "build": rec.get("build"),
-            "channel": channel.rstrip("/").rsplit("/", 1)[-1] if "/" in channel else channel or None,
+            "channel": channel or None,
             "subdir": rec.get("subdir"), "url": rec.get("url"), "md5": rec.get("md5"),
             "sha256": rec.get("sha256"),
         })
