@@ -1,9 +1,11 @@
-"""Ship the stdlib-only agent (envsnap/agent) to any interpreter as a zipapp, and run it.
+"""Ship the stdlib-only agent (envsnap/agent) to any interpreter, and run it.
 
 The target interpreter — a venv, a conda env, the python inside a container — needs no
-envsnap installed: ``python agent.pyz capture`` runs there with only the target's own
-packages on sys.path (the zip holds ``envsnap_agent`` and its bundled pure-Python helpers,
-nothing that could shadow the user's packages).
+envsnap installed: ``python AGENT capture`` runs there with only the target's own packages
+on sys.path. AGENT is a content-addressed directory (or the same content as a zipapp) holding
+``__main__.py``, the package ``envsnap_agent`` and its bundled pure-Python helpers: nothing
+that could shadow the user's packages. A directory is preferred locally because the target
+python caches its bytecode there (a zipapp recompiles the agent on every run).
 """
 from __future__ import annotations
 
@@ -64,11 +66,41 @@ def agent_zip_bytes() -> bytes:
     return buf.getvalue()
 
 
+def _cache_root() -> Path:
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    return Path(tempfile.gettempdir()) / f"envsnap-agent-{uid}"
+
+
+def build_agent_dir(root: Optional[Path] = None) -> Path:
+    """Materialise the agent as a runnable directory (content-addressed; reused when present)."""
+    files = _agent_sources()
+    h = hashlib.sha256()
+    for name, data in sorted(files.items()):
+        h.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+    root = root or _cache_root()
+    path = root / f"agent-{h.hexdigest()[:16]}"
+    if (path / "__main__.py").exists():
+        return path
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".agent-", dir=root))
+    for name, data in files.items():
+        target = tmp / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    try:
+        os.replace(tmp, path)
+    except OSError:  # another process won the race: theirs is identical
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
 def build_agent_zip(directory: Optional[Path] = None) -> Path:
     """Write the agent zipapp (content-addressed, so reuse is safe) and return its path."""
     data = agent_zip_bytes()
     digest = hashlib.sha256(data).hexdigest()[:16]
-    directory = directory or Path(tempfile.gettempdir()) / f"envsnap-agent-{os.getuid() if hasattr(os, 'getuid') else 0}"
+    directory = directory or _cache_root()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"agent-{digest}.pyz"
     if not path.exists():
@@ -120,20 +152,33 @@ class LocalRunner:
         self.python = python
         self.cwd = cwd
         self.env = dict(env) if env is not None else None
-        self._zip = build_agent_zip()
+        self.agent = build_agent_dir()
+        self._prefetched: dict[tuple[str, ...], subprocess.Popen] = {}
 
     @property
     def description(self) -> str:
         return self.python
 
-    def __call__(self, args: Sequence[str], *, timeout: float) -> AgentOutput:
+    def _start(self, args: Sequence[str]) -> subprocess.Popen:
         try:
-            res = subprocess.run(
-                [self.python, str(self._zip), *args], cwd=self.cwd, env=self.env,
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout,
+            return subprocess.Popen(
+                [self.python, str(self.agent), *args], cwd=self.cwd, env=self.env,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             )
-        except subprocess.TimeoutExpired:
-            raise InterpreterError(f"{self.python}: the envsnap agent did not finish within {timeout:.0f} s") from None
         except OSError as exc:
             raise InterpreterError(f"{self.python}: cannot run: {exc.strerror or exc}") from None
-        return AgentOutput(res.returncode, res.stdout.decode("utf-8", "replace"), res.stderr.decode("utf-8", "replace"))
+
+    def prefetch(self, args: Sequence[str]) -> None:
+        """Start ``args`` now (e.g. while envsnap imports its heavier modules); a later call
+        with the same args collects the result instead of starting it again."""
+        self._prefetched.setdefault(tuple(args), self._start(args))
+
+    def __call__(self, args: Sequence[str], *, timeout: float) -> AgentOutput:
+        proc = self._prefetched.pop(tuple(args), None) or self._start(args)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            raise InterpreterError(f"{self.python}: the envsnap agent did not finish within {timeout:.0f} s") from None
+        return AgentOutput(proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))

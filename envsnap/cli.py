@@ -48,13 +48,18 @@ def capture(
     force: bool = typer.Option(False, "--force", "-f", help="Overwrite an existing output file."),
 ) -> None:
     """Record the exact environment of an interpreter as a manifest (JSON)."""
-    from .capture import capture_environment
+    from .agent_runtime import LocalRunner, resolve_python
     from .fsutil import check_writable
-    from .manifest_io import dumps, save
 
     if not json_out:
         check_writable(output, force=force)
-    manifest = capture_environment(python=python, probes=not no_probes, argv=["envsnap", *sys.argv[1:]])
+    runner = LocalRunner(resolve_python(python))
+    runner.prefetch(["capture"])  # the agent runs while the rest of envsnap imports
+
+    from .capture import capture_environment
+    from .manifest_io import dumps, save
+
+    manifest = capture_environment(runner=runner, probes=not no_probes, argv=["envsnap", *sys.argv[1:]])
     if json_out:
         sys.stdout.write(dumps(manifest))
         return

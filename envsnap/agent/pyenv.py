@@ -118,20 +118,43 @@ def python_info():
     }
 
 
+def _headers(text):
+    """Name and Version from METADATA's header block. dist.metadata runs the email parser
+    over the whole file (long descriptions included): 10x slower for what capture needs."""
+    out = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            break
+        if line[:1] in (" ", "\t") or ":" not in line:
+            continue
+        key, value = line.split(":", 1)
+        key = key.strip().lower()
+        if key in ("name", "version") and key not in out:
+            out[key] = value.strip()
+    return out
+
+
+def _has_file(dist, name):
+    path = getattr(dist, "_path", None)  # PathDistribution: avoid reading a multi-MB RECORD
+    if path is not None:
+        return os.path.exists(os.path.join(str(path), name))
+    return dist.read_text(name) is not None
+
+
 def _dist_record(dist, pip_cfg):
-    meta = dist.metadata
-    name = meta["Name"] if meta is not None else None
+    meta = _headers(dist.read_text("METADATA") or dist.read_text("PKG-INFO"))
+    name = meta.get("name")
     if not name:
         path = getattr(dist, "_path", None)
         return {"name": normalize(os.path.basename(str(path or "unknown")).split("-")[0]),
                 "version": "0", "broken": "metadata has no Name (%s)" % path}
-    rec = {"name": normalize(name), "version": meta["Version"] or ""}
+    rec = {"name": normalize(name), "version": meta.get("version") or ""}
     broken = []
     if not rec["version"]:
         broken.append("metadata has no Version")
     installer = dist.read_text("INSTALLER")
     rec["installer"] = installer.strip() if installer else None
-    rec["requested"] = dist.read_text("REQUESTED") is not None
+    rec["requested"] = _has_file(dist, "REQUESTED")
     loc = getattr(dist, "_path", None)
     rec["location"] = str(loc.parent) if loc is not None else None
     wheel = dist.read_text("WHEEL")
@@ -176,7 +199,7 @@ def _dist_record(dist, pip_cfg):
     rec["source"] = source
     rec["editable"] = editable
     rec["hashes"] = hashes
-    if dist.read_text("RECORD") is None and rec["installer"] not in (None, "conda"):
+    if rec["installer"] not in (None, "conda") and not _has_file(dist, "RECORD"):
         broken.append("no RECORD file (half-installed?)")
     if broken:
         rec["broken"] = "; ".join(broken)
