@@ -82,6 +82,28 @@ def show(
 # --- probe ---------------------------------------------------------------------------------
 # (owned by envsnap/probes)
 
+@app.command()
+def probe(
+    python: Optional[str] = typer.Option(None, "--python", help="Interpreter to probe (default: `python` on PATH)."),
+    json_out: bool = typer.Option(False, "--json", help="Print results and framework flags as JSON."),
+    only: Optional[List[str]] = typer.Option(None, "--only", help="Run only this probe id or id prefix (e.g. cpu.blas); repeatable."),
+    budget: float = typer.Option(30.0, "--budget", help="Time budget per probe, in seconds; a probe over it is recorded as failed."),
+) -> None:
+    """Fingerprint how an interpreter's frameworks do float arithmetic (FTZ, FMA, BLAS kernel, TF32...)."""
+    from .agent_runtime import LocalRunner, resolve_python
+    from .errors import InterpreterError
+    from .probes import run_probes
+    from .probes.table import dumps_json, render_table
+
+    runner = LocalRunner(resolve_python(python))
+    run = run_probes(runner, budget_s=budget, only=only)
+    if run.probes.status == "error":
+        raise InterpreterError(run.probes.reason or "the probes could not run")
+    if json_out:
+        sys.stdout.write(dumps_json(run.probes, run.flags))
+    else:
+        render_table(run.probes, run.flags, description=runner.description)
+
 # --- lock / dockerfile / build -------------------------------------------------------------
 # (owned by envsnap/lock, envsnap/render, envsnap/engine)
 
