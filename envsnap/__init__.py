@@ -2,3 +2,7 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from .metrics import log_metrics  # noqa: E402  (stdlib only: keeps `import envsnap` cheap)
+
+__all__ = ["__version__", "log_metrics"]

@@ -108,7 +108,32 @@ def probe(
 # (owned by envsnap/lock, envsnap/render, envsnap/engine)
 
 # --- run / replay --------------------------------------------------------------------------
-# (owned by envsnap/run.py, envsnap/replay.py)
+# (owned by envsnap/run, envsnap/replay)
+
+@app.command(context_settings={"allow_interspersed_args": False})
+def run(
+    command: List[str] = typer.Argument(..., metavar="-- COMMAND...", help="The command to run, after --."),
+    output: Path = typer.Option(..., "-o", "--output", help="Snapshot folder to write."),
+    data: List[Path] = typer.Option([], "--data", help="Input file or folder to fingerprint (repeatable)."),
+    outputs: List[str] = typer.Option([], "--outputs", help="Glob of output files to keep, relative to cwd (repeatable), e.g. 'out/**'."),
+    python: Optional[str] = typer.Option(None, "--python", help="Interpreter whose environment to capture (default: the command's)."),
+    no_probes: bool = typer.Option(False, "--no-probes", help="Skip the float-precision probes."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace an existing snapshot folder."),
+) -> None:
+    """Run COMMAND exactly as usual and record a replayable snapshot (exit code: the command's)."""
+    from .run import run_snapshot
+
+    result = run_snapshot(
+        command, output, data=data, outputs=outputs, python=python, probes=not no_probes, force=force,
+        envsnap_argv=["envsnap", *sys.argv[1:]],
+    )
+    rec = result.record
+    state = "interrupted" if rec.partial else f"exit {rec.exit_code}"
+    typer.echo(
+        f"envsnap: snapshot {output}: {state}, {rec.duration_s:.1f} s, {len(rec.outputs)} outputs, "
+        f"code {rec.code.kind}" + (" (dirty)" if rec.code.dirty else ""), err=True,
+    )
+    raise typer.Exit(rec.exit_code)
 
 # --- diff ----------------------------------------------------------------------------------
 # (owned by envsnap/diff, envsnap/report)
