@@ -107,6 +107,90 @@ def probe(
 # --- lock / dockerfile / build -------------------------------------------------------------
 # (owned by envsnap/lock, envsnap/render, envsnap/engine)
 
+def _print_warnings(warnings: List[str]) -> None:
+    for w in warnings:
+        typer.echo(f"envsnap: warning: {w}", err=True)
+
+
+@app.command()
+def lock(
+    manifest: Path = typer.Argument(..., help="Manifest file (or snapshot folder)."),
+    output: Path = typer.Option(Path("envsnap-lock"), "-o", "--output", help="Folder to write the locks into."),
+    wheelhouse: bool = typer.Option(False, "--wheelhouse", help="Bundle every artifact so installing needs no index."),
+) -> None:
+    """Pin every package to its exact artifact: requirements.txt (--hash), pylock.toml, conda-lock.yml, wheelhouse/."""
+    from .lock import lock_manifest
+    from .manifest_io import load_manifest
+
+    result = lock_manifest(load_manifest(manifest), output, wheelhouse=wheelhouse)
+    _print_warnings(result.warnings + [f"{s.name}=={s.version} not locked: {s.reason}" for s in result.skipped])
+    typer.echo(f"wrote {output}: {len(result.packages)} packages locked, {len(result.wheelhouse)} in the wheelhouse"
+               + (f", index {', '.join(result.index_urls)}" if result.index_urls else ", no index needed"), err=True)
+
+
+@app.command()
+def dockerfile(
+    manifest: Path = typer.Argument(..., help="Manifest file (or snapshot folder)."),
+    output: Path = typer.Option(Path("envsnap-context"), "-o", "--output", help="Build-context folder to write."),
+    base_image: Optional[str] = typer.Option(None, "--base-image", help="Use this base image instead of the chosen one."),
+    wheelhouse: bool = typer.Option(False, "--wheelhouse", help="Bundle every artifact (air-gapped build)."),
+    ca_bundle: Optional[Path] = typer.Option(None, "--ca-bundle", help="PEM bundle pip trusts during the build only."),
+) -> None:
+    """Write a build context: Dockerfile, locks, wheelhouse/ and the manifest."""
+    from . import __version__
+    from .lock import lock_manifest
+    from .manifest_io import load_manifest
+    from .render import RenderOptions, render_context, write_context
+
+    m = load_manifest(manifest)
+    ca = None
+    if ca_bundle is not None:
+        try:
+            ca = ca_bundle.read_bytes()
+        except OSError as exc:
+            raise EnvsnapError(f"{ca_bundle}: cannot read: {exc.strerror or exc}") from None
+    base, digest, image_id, notes = base_image, None, None, []
+    try:
+        from .engine.build import resolve_base
+        from .engine.docker_engine import Engine
+
+        base, digest, image_id, notes = resolve_base(m, Engine(), base_image)
+    except EnvsnapError as exc:  # no engine: render the chosen image, unchecked
+        notes = [f"base image not checked against a Docker engine ({exc.message})"]
+    result = lock_manifest(m, output, wheelhouse=wheelhouse)
+    ctx = render_context(m, result, RenderOptions(base_image=base, base_digest=digest, base_id=image_id,
+                                                  base_notes=tuple(notes), ca_bundle=ca, envsnap_version=__version__))
+    write_context(ctx, output)
+    _print_warnings(list(ctx.warnings))
+    if ctx.build_args:
+        typer.echo("envsnap: note: build with " + " ".join(f"--build-arg {k}=<U+{ord(v):04X}>"
+                                                             for k, v in ctx.build_args.items()), err=True)
+    typer.echo(f"wrote {output}/Dockerfile (base {ctx.base_image})", err=True)
+
+
+@app.command()
+def build(
+    manifest: Path = typer.Argument(..., help="Manifest file (or snapshot folder)."),
+    tag: Optional[str] = typer.Option(None, "--tag", "-t", help="Image tag (default: envsnap/replay:<manifest hash>)."),
+    base_image: Optional[str] = typer.Option(None, "--base-image", help="Use this base image instead of the chosen one."),
+    wheelhouse: bool = typer.Option(False, "--wheelhouse", help="Bundle every artifact (air-gapped build)."),
+    ca_bundle: Optional[Path] = typer.Option(None, "--ca-bundle", help="PEM bundle pip trusts during the build only."),
+    save: Optional[Path] = typer.Option(None, "--save", help="docker save the base and built images into this tar."),
+    context: Optional[Path] = typer.Option(None, "--context", help="Build-context folder (default: envsnap's cache)."),
+) -> None:
+    """Build the pinned image of a manifest through the Docker engine."""
+    from .engine import build as do_build
+    from .fsutil import check_writable
+
+    if save is not None:
+        check_writable(save, force=True)
+    res = do_build(manifest, tag=tag, base_image=base_image, ca_bundle=ca_bundle, wheelhouse=wheelhouse, save=save,
+                   context_dir=context)
+    _print_warnings(list(res.warnings))
+    typer.echo(f"built {res.image.tag} ({res.image.id[:19]}){' from cache' if res.image.cached else ''}; "
+               f"log {res.image.log_path}" + (f"; saved {res.saved}" if res.saved else ""), err=True)
+    typer.echo(res.image.tag)
+
 # --- run / replay --------------------------------------------------------------------------
 # (owned by envsnap/run, envsnap/replay)
 

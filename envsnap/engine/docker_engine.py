@@ -151,6 +151,7 @@ class Engine:
         red = Redactor()
         lines: List[str] = []
         steps = cached = 0
+        step_cached: List[bool] = []  # per RUN/COPY/ADD step: served from cache?
         current = ""
         image_id: Optional[str] = None
         error: Optional[str] = None
@@ -172,11 +173,15 @@ class Engine:
                         m = _STEP_RE.match(ln)
                         if m:
                             steps += 1
+                            if re.match(r"(RUN|COPY|ADD) ", m.group(3)):
+                                step_cached.append(False)
                             current = f"step {m.group(1)}/{m.group(2)}: {m.group(3)[:90]}"
                             if progress and not self.console.is_terminal:
-                                self.console.print(current, highlight=False, markup=False)
+                                self.console.print(current, highlight=False, markup=False, soft_wrap=True)
                         elif ln.strip() == "---> Using cache":
                             cached += 1
+                            if step_cached:
+                                step_cached[-1] = True
                         if status:
                             status.update(f"[bold]{tag}[/] {current}\n  {ln[:110]}".replace("[", "\\[", 0))
                 elif "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
@@ -202,9 +207,8 @@ class Engine:
             except docker.errors.ImageNotFound:
                 raise EngineError(f"build of {tag} finished without an image", log_tail=lines[-TAIL_LINES:]) from None
         warnings = [ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("envsnap-warning:")]
-        run_steps = sum(1 for ln in lines if _STEP_RE.match(ln) and re.search(r": (RUN|COPY|ADD) ", ln))
         return BuiltImage(id=image_id, tag=tag, log_path=Path(log_path) if log_path else None,
-                          cached=run_steps > 0 and cached >= run_steps, steps=steps, cached_steps=cached,
+                          cached=bool(step_cached) and all(step_cached), steps=steps, cached_steps=cached,
                           warnings=warnings)
 
     @staticmethod
@@ -240,6 +244,7 @@ class Engine:
         workdir: Optional[str] = None,
         name: Optional[str] = None,
         on_log: Optional[Callable[[str], None]] = None,
+        labels: Optional[Mapping[str, str]] = None,
     ) -> RunResult:
         """Run ``command`` in ``image``; the container is removed whatever happens."""
         from docker.types import DeviceRequest
@@ -250,6 +255,7 @@ class Engine:
         kwargs: Dict[str, object] = {
             "command": list(command), "detach": True, "name": name, "environment": dict(env or {}),
             "mounts": [DockerMount(target=m.target, source=m.source, type="bind", read_only=m.read_only) for m in mounts],
+            "labels": dict(labels or {}),
         }
         if user is not None:
             kwargs["user"] = user
@@ -315,3 +321,68 @@ class Engine:
                     pass
         return RunResult(exit_code=exit_code, timed_out=timed_out, interrupted=interrupted, log="".join(chunks),
                          duration_s=round(time.monotonic() - started, 3), container_name=name)
+
+    # --- short captured runs (added for replay: the in-container agent) --------------------
+
+    def run_captured(
+        self,
+        image: str,
+        command: Sequence[str],
+        *,
+        mounts: Sequence[Mount] = (),
+        env: Optional[Mapping[str, str]] = None,
+        user: Optional[str] = None,
+        network: Optional[str] = None,
+        timeout: Optional[float] = None,
+        workdir: Optional[str] = None,
+        labels: Optional[Mapping[str, str]] = None,
+    ) -> "CapturedRun":
+        """Run a short command and return its stdout and stderr apart (unscrubbed: the caller
+        scrubs what it keeps). The container is removed whatever happens."""
+        from docker.types import Mount as DockerMount
+
+        kwargs: Dict[str, object] = {
+            "command": list(command), "detach": True, "environment": dict(env or {}), "labels": dict(labels or {}),
+            "mounts": [DockerMount(target=m.target, source=m.source, type="bind", read_only=m.read_only) for m in mounts],
+        }
+        for key, value in (("user", user), ("network_mode", network), ("working_dir", workdir)):
+            if value is not None:
+                kwargs[key] = value
+        container = None
+        try:
+            try:
+                container = self.client.containers.run(image, **kwargs)
+            except docker.errors.ImageNotFound:
+                raise EngineError(f"cannot run: image {image} does not exist") from None
+            except docker.errors.APIError as exc:
+                raise EngineError(f"cannot start a container from {image}: {exc.explanation or exc}") from None
+            except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
+                raise _connect_error(exc) from None
+            try:
+                code: Optional[int] = int(container.wait(timeout=timeout)["StatusCode"])
+            except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
+                container.kill()
+                code = None
+            out = container.logs(stdout=True, stderr=False).decode("utf-8", "replace")
+            err = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
+            return CapturedRun(code, out, err)
+        finally:
+            if container is not None:
+                try:
+                    container.remove(force=True)
+                except docker.errors.APIError:
+                    pass
+
+    def containers_with_label(self, label: str) -> List[str]:
+        """Names of containers (running or not) carrying ``label`` (key or key=value)."""
+        try:
+            return [c.name for c in self.client.containers.list(all=True, filters={"label": label})]
+        except docker.errors.APIError as exc:
+            raise EngineError(f"cannot list containers: {exc.explanation or exc}") from None
+
+
+@dataclass(frozen=True)
+class CapturedRun:
+    exit_code: Optional[int]  # None: killed at the timeout
+    stdout: str
+    stderr: str

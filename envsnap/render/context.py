@@ -42,10 +42,6 @@ def _template_env(template_dir: Optional[Path]) -> jinja2.Environment:
     return env
 
 
-def _static(name: str, template_dir: Optional[Path]) -> bytes:
-    if template_dir is not None:
-        return (template_dir / name).read_bytes()
-    return (resources.files("envsnap.templates") / name).read_bytes()
 
 
 def _index_args(lock: LockResult) -> str:
@@ -133,7 +129,8 @@ def render_context(manifest: Manifest, lock: LockResult, options: RenderOptions 
     env_q, labels_q = q(env), q(dict(sorted(labels.items())))
     red = Redactor()
     warnings = [red.text(w) for w in warnings]
-    tpl = _template_env(template_dir).get_template("Dockerfile.j2")
+    tenv = _template_env(template_dir)
+    tpl = tenv.get_template("Dockerfile.j2")
     dockerfile = tpl.render(
         manifest_sha256=lock.manifest_sha256, envsnap_version=options.envsnap_version, base=base,
         from_ref=from_ref, warnings=warnings, char_args=sorted(build_args), python=plan,
@@ -152,7 +149,7 @@ def render_context(manifest: Manifest, lock: LockResult, options: RenderOptions 
     if lock.conda_lock_yml:
         files["conda-lock.yml"] = red.text(lock.conda_lock_yml).encode("utf-8")
     if plan.apt_packages:
-        files["apt-install.sh"] = _static("apt-install.sh", template_dir)
+        files["apt-install.sh"] = tenv.get_template("apt-install.sh.j2").render().encode("utf-8")
     if options.ca_bundle is not None:
         files["ca-bundle.pem"] = options.ca_bundle
     links = {f"wheelhouse/{fn}": lock.wheelhouse_path(fn) for fn in lock.wheelhouse}
