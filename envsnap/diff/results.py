@@ -12,7 +12,7 @@ from typing import Dict, List, Literal, Optional, Tuple, Union
 
 Number = Union[int, float]
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -147,10 +147,12 @@ class OutputsDiff(Result):
     files: List[FileDiff] = Field(default_factory=list)
     tolerance_source: str = "defaults per dtype (torch.testing)"
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def verdict(self) -> Verdict:
         return worst([f.verdict for f in self.files])
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def exit_code(self) -> int:
         return self.verdict.exit_code
@@ -187,10 +189,12 @@ class EnvDiff(Result):
     def worst(self) -> Optional[Severity]:
         return min((d.severity for d in self.differences), key=lambda s: s.rank, default=None)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def verdict(self) -> Literal["SAME", "DIFFERENT"]:
         return "DIFFERENT" if any(d.severity != Severity.NEGLIGIBLE for d in self.differences) else "SAME"
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def exit_code(self) -> int:
         return 1 if self.verdict == "DIFFERENT" else 0
@@ -215,6 +219,7 @@ class SnapshotDiff(Result):
     env: Optional[EnvDiff] = None  # None when a manifest is missing
     notes: List[str] = Field(default_factory=list)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def verdict(self) -> Verdict:
         parts = [self.outputs.verdict] if self.outputs else []
@@ -222,6 +227,7 @@ class SnapshotDiff(Result):
             parts.append(self.metrics.verdict)
         return worst(parts)
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def exit_code(self) -> int:
         return self.verdict.exit_code
