@@ -1,0 +1,70 @@
+"""What can run without a Docker engine: error mapping, digest lookup, tags, the pipeline's checks."""
+import pytest
+
+from envsnap.engine import default_tag
+from envsnap.engine.build import build
+from envsnap.engine.docker_engine import Engine, ImageInfo
+from envsnap.errors import EngineError, InputError
+
+
+def test_no_daemon_is_one_clear_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-such.sock")
+    with pytest.raises(EngineError, match="cannot reach the Docker engine: is dockerd running"):
+        Engine()
+
+
+def test_permission_denied_on_socket(monkeypatch, tmp_path):
+    sock = tmp_path / "docker.sock"
+    sock.write_text("")
+    sock.chmod(0)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root ignores file permissions")
+    with pytest.raises(EngineError, match="permission denied on the Docker socket"):
+        Engine()
+
+
+def test_digest_for_matches_the_repository():
+    info = ImageInfo(id="sha256:1", tags=["debian:bookworm"],
+                     repo_digests=["debian@sha256:aa", "docker.io/library/python@sha256:bb"])
+    assert info.digest_for("debian:bookworm") == "sha256:aa"
+    assert info.digest_for("python:3.11.7-slim-bookworm") == "sha256:bb"
+    assert info.digest_for("ubuntu:22.04") is None
+    assert ImageInfo(id="sha256:2", tags=["envsnap/debian:bookworm"], repo_digests=[]).digest_for(
+        "envsnap/debian:bookworm") is None
+
+
+# Recorded tails of real legacy-builder failures on this machine.
+MISSING_BASE = ["Step 1/26 : FROM debian:bookworm AS system"]
+PIP_FAILED = [
+    "Step 11/26 : RUN PIP_CONFIG_FILE=/dev/null /srv/venv/bin/python -m pip install --no-deps --require-hashes",
+    "ERROR: THESE PACKAGES DO NOT MATCH THE HASHES FROM THE REQUIREMENTS FILE.",
+    "    six==1.16.0 from https://files.pythonhosted.org/.../six-1.16.0-py2.py3-none-any.whl:",
+]
+
+
+def test_build_error_classification():
+    err = Engine._build_error("pull access denied for debian, repository does not exist or may require "
+                              "'docker login'", "step 1/26: FROM debian:bookworm AS system", MISSING_BASE, "/x/build.log")
+    assert err.message.startswith("base image missing: pull access denied") and "/x/build.log" in err.message
+    err = Engine._build_error("The command '/bin/sh -c ...' returned a non-zero code: 1",
+                              "step 11/26: RUN PIP_CONFIG_FILE=/dev/null ...", PIP_FAILED, None)
+    assert "image build failed at step 11/26" in err.message and "THESE PACKAGES DO NOT MATCH" in err.message
+    assert err.log_tail == PIP_FAILED and "six==1.16.0" in err.detail
+
+
+def test_default_tag_is_from_the_manifest_hash():
+    assert default_tag("0123456789abcdef" * 4) == "envsnap/replay:0123456789ab"
+
+
+def test_bad_ca_bundle_is_refused_before_any_engine_work(tmp_path):
+    from tests.manifests import manifest
+
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate")
+    with pytest.raises(InputError, match="is not a PEM certificate bundle"):
+        build(manifest([]), ca_bundle=bad, engine=object())
+    with pytest.raises(InputError, match="cannot read"):
+        build(manifest([]), ca_bundle=tmp_path / "missing.pem", engine=object())
