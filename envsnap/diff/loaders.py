@@ -209,14 +209,15 @@ def _npz(path: Path) -> Loaded:
         if dtype.hasobject:
             raise InputError(path, f"member {name!r} holds Python objects (a pickle); refusing to load it")
         logical, _ = _numpy_dtype(dtype)
+        order = "F" if fortran and len(shape) > 1 else "C"
 
-        def loader(name: str = name) -> np.ndarray:
+        def loader(name: str = name, order: str = order) -> np.ndarray:
             try:
-                return np.ascontiguousarray(npz[name]).reshape(-1, order="K")
+                return np.ravel(npz[name], order=order)
             except (ValueError, zipfile.BadZipFile, EOFError, OSError) as exc:
                 raise InputError(path, f"member {name!r} cannot be read (truncated or corrupt: {exc})") from None
 
-        arrays[name] = ArrayRef(name=name, dtype=logical, shape=tuple(shape), load=loader)
+        arrays[name] = ArrayRef(name=name, dtype=logical, shape=tuple(shape), load=loader, order=order)
     return Loaded("npz", arrays)
 
 
@@ -226,14 +227,12 @@ def _torch(path: Path) -> Loaded:
     except ImportError:
         raise InputError(path, "reading .pt/.pth files needs PyTorch (pip install torch)") from None
     import pickle
+    import warnings
 
     try:
-        try:
-            obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-        except RuntimeError as exc:
-            if "mmap" not in str(exc):
-                raise
-            obj = torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
+        with warnings.catch_warnings():  # e.g. "pickle protocol 4": the one error line is enough
+            warnings.simplefilter("ignore")
+            obj = _torch_load(torch, path)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsupported object"
         raise InputError(
@@ -245,6 +244,16 @@ def _torch(path: Path) -> Loaded:
     arrays: Dict[str, ArrayRef] = {}
     _flatten_torch(obj, "", arrays, torch)
     return Loaded("pt", arrays)
+
+
+def _torch_load(torch: Any, path: Path) -> Any:
+    """weights_only=True always: PyTorch's restricted unpickler, never the pickle module's."""
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError as exc:
+        if "mmap" not in str(exc):
+            raise
+    return torch.load(path, map_location="cpu", weights_only=True)  # legacy (non-zip) format
 
 
 def _flatten_torch(obj: Any, prefix: str, out: Dict[str, ArrayRef], torch: Any) -> None:
