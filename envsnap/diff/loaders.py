@@ -234,7 +234,8 @@ def _torch(path: Path) -> Loaded:
             warnings.simplefilter("ignore")
             obj = _torch_load(torch, path)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unsupported object"
+        lines = [ln.strip() for ln in str(exc).splitlines() if "WeightsUnpickler error" in ln or "Unsupported" in ln]
+        first = (lines[0].replace("WeightsUnpickler error: ", "").split(". ")[0] if lines else "unsupported object")
         raise InputError(
             path, f"refused: holds objects other than tensors (loaded with weights_only=True, never unpickled): {first}"
         ) from None

@@ -149,14 +149,14 @@ PREDICATES: Dict[str, Callable[[Change], bool]] = {
 @dataclass(frozen=True)
 class Rule:
     id: str
-    category: str  # glob over the category
+    category: str  # "|"-separated globs over the category
     subject: str  # "|"-separated globs over the subject (case-insensitive)
     severity: Severity
     reason: str
     when: Optional[str] = None  # a PREDICATES key
 
     def matches(self, c: Change) -> bool:
-        if not fnmatchcase(c.category, self.category):
+        if not any(fnmatchcase(c.category, g) for g in self.category.split("|")):
             return False
         subject = c.subject.lower()
         if not any(fnmatchcase(subject, g.strip().lower()) for g in self.subject.split("|")):
@@ -209,7 +209,8 @@ RULES: Tuple[Rule, ...] = (
          "a package with compiled code changed version", "native"),
     Rule("pkg.source-kind", "package.artifact", "*", M,
          "the same version comes from a different artifact or source (pip vs conda build, index vs local build)"),
-    Rule("pkg.patch", "package.version", "*", L, "patch release", "patch_only"),
+    Rule("pkg.patch", "package.version", "*", L,
+         "patch release of a library without compiled code: bug fixes, rarely numerics", "patch_only"),
     Rule("pkg.pure-python", "package.version|package.added|package.removed", "*", L,
          "pure-Python library change: affects numbers only through the code paths it implements"),
     Rule("pkg.metadata", "package.meta", "*", N,
@@ -231,7 +232,7 @@ RULES: Tuple[Rule, ...] = (
     Rule("os.blas-package", "os.package", BLAS_PKGS + "|libopenblas*|libatlas*|libmkl*", H,
          "system BLAS package loaded by the process changed"),
     Rule("os.package", "os.package", "*", L, "system package owning a loaded shared library changed"),
-    Rule("os.meta", "os.*", "*", N, "OS metadata"),
+    Rule("os.meta", "os.*", "*", N, "OS metadata (pretty name, package manager, scope of the package list)"),
     Rule("cpu.isa", "cpu.isa", "*", H,
          "instruction-set extension gained or lost: BLAS, oneDNN and NumPy dispatch on it (AVX-512 vs AVX2 kernels sum in a different order; FMA changes rounding)"),
     Rule("cpu.model", "cpu.model", "*", M,
