@@ -31,6 +31,8 @@ class ImageInfo:
     id: str
     tags: List[str]
     repo_digests: List[str]  # name@sha256:...
+    env: Dict[str, str] = field(default_factory=dict)  # Config.Env
+    labels: Dict[str, str] = field(default_factory=dict)  # Config.Labels
 
     def digest_for(self, ref: str) -> Optional[str]:
         """The sha256 digest of ``ref``'s repository, when the engine knows one."""
@@ -103,7 +105,10 @@ class Engine:
             return None
         except docker.errors.APIError as exc:
             raise EngineError(f"cannot inspect image {ref}: {exc.explanation or exc}") from None
-        return ImageInfo(img.id, list(img.tags), list(img.attrs.get("RepoDigests") or []))
+        cfg = img.attrs.get("Config") or {}
+        env = dict(e.split("=", 1) for e in cfg.get("Env") or [] if "=" in e)
+        return ImageInfo(img.id, list(img.tags), list(img.attrs.get("RepoDigests") or []), env,
+                         dict(cfg.get("Labels") or {}))
 
     def remove_image(self, ref: str) -> None:
         try:
@@ -245,6 +250,7 @@ class Engine:
         name: Optional[str] = None,
         on_log: Optional[Callable[[str], None]] = None,
         labels: Optional[Mapping[str, str]] = None,
+        gpu_ids: Optional[Sequence[str]] = None,
     ) -> RunResult:
         """Run ``command`` in ``image``; the container is removed whatever happens."""
         from docker.types import DeviceRequest
@@ -264,7 +270,8 @@ class Engine:
         if network is not None:
             kwargs["network_mode"] = network
         if gpus:
-            kwargs["device_requests"] = [DeviceRequest(count=-1, capabilities=[["gpu"]])]
+            kwargs["device_requests"] = [DeviceRequest(device_ids=list(gpu_ids), capabilities=[["gpu"]]) if gpu_ids
+                                         else DeviceRequest(count=-1, capabilities=[["gpu"]])]
         chunks: List[str] = []
         started = time.monotonic()
         container = None
@@ -379,6 +386,20 @@ class Engine:
             return [c.name for c in self.client.containers.list(all=True, filters={"label": label})]
         except docker.errors.APIError as exc:
             raise EngineError(f"cannot list containers: {exc.explanation or exc}") from None
+
+    def remove_containers(self, label: str) -> List[str]:
+        """Force-remove every container carrying ``label``; returns their names."""
+        removed: List[str] = []
+        try:
+            for c in self.client.containers.list(all=True, filters={"label": label}):
+                try:
+                    c.remove(force=True)
+                    removed.append(c.name)
+                except docker.errors.NotFound:
+                    pass
+        except (docker.errors.APIError, requests.exceptions.RequestException):
+            pass  # best effort: called on the way out of an error already being reported
+        return removed
 
 
 @dataclass(frozen=True)

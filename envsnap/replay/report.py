@@ -1,0 +1,138 @@
+"""report.json and report.md of a replay: what ran, the verdict, and why it differs."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Optional
+
+from pydantic import BaseModel, Field
+
+from ..redact import Redactor
+
+REPORT_SCHEMA_VERSION = 1
+TOP_CAUSES = 5
+
+
+class Cause(BaseModel):
+    severity: str
+    subject: str
+    a: Optional[str] = None
+    b: Optional[str] = None
+    reason: str
+
+
+class ReplayReport(BaseModel):
+    schema_version: int = REPORT_SCHEMA_VERSION
+    kind: str = "replay"
+    status: str  # identical | within_tolerance | diverged | crashed | timeout | interrupted
+    verdict: Optional[str] = None  # numeric verdict of outputs + metrics
+    exit_code: int
+    snapshot: str
+    replay: str
+    command: List[str]
+    container_exit_code: Optional[int] = None
+    duration_s: Optional[float] = None
+    original_duration_s: Optional[float] = None
+    image: Dict[str, Any] = Field(default_factory=dict)
+    gpu: Dict[str, Any] = Field(default_factory=dict)
+    env_overrides: Dict[str, str] = Field(default_factory=dict)
+    data: List[str] = Field(default_factory=list)  # per input: verified / changed (allowed)
+    warnings: List[str] = Field(default_factory=list)
+    partial: bool = False
+    log_tail: List[str] = Field(default_factory=list)
+    top_causes: List[Cause] = Field(default_factory=list)
+    diff: Optional[Dict[str, Any]] = None  # the SnapshotDiff (envsnap/report/diff_json.py format)
+
+
+def causes(diff) -> List[Cause]:  # diff: SnapshotDiff
+    if diff is None or diff.env is None:
+        return []
+    return [Cause(severity=d.severity.value, subject=d.subject, a=d.a, b=d.b, reason=d.reason)
+            for d in diff.env.differences[:TOP_CAUSES] if d.severity.value != "negligible"]
+
+
+def render_json(report: ReplayReport) -> str:
+    return json.dumps(Redactor().obj(report.model_dump(mode="json")), indent=2, sort_keys=True,
+                      ensure_ascii=False, default=str) + "\n"
+
+
+_HEADLINE = {
+    "identical": "Replay reproduced the run bit for bit",
+    "within_tolerance": "Replay reproduced the run within tolerance",
+    "diverged": "Replay diverged from the original run",
+    "crashed": "The training crashed in the replay container",
+    "timeout": "The replay hit --timeout: stopped, partial outputs kept",
+    "interrupted": "The replay was interrupted: stopped, partial outputs kept",
+}
+
+
+def _cell(v: Optional[str]) -> str:
+    return (v or "-").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: ReplayReport, diff=None) -> str:
+    r = report
+    lines = [f"# envsnap replay: {_HEADLINE.get(r.status, r.status)}", ""]
+    lines += [f"- verdict: **{r.verdict or 'n/a'}** (exit code {r.exit_code})",
+              f"- snapshot: `{r.snapshot}`", f"- replay: `{r.replay}`",
+              f"- command: `{' '.join(r.command)}`"]
+    if r.image:
+        lines.append(f"- image: `{r.image.get('tag')}` from `{r.image.get('base')}`"
+                     + (" (fully cached)" if r.image.get("cached") else ""))
+    if r.container_exit_code is not None:
+        lines.append(f"- container exit code: {r.container_exit_code}")
+    if r.duration_s is not None:
+        orig = f" (original: {r.original_duration_s:.1f} s)" if r.original_duration_s is not None else ""
+        lines.append(f"- duration: {r.duration_s:.1f} s{orig}")
+    if r.env_overrides:
+        lines.append("- environment overridden for this replay: "
+                     + ", ".join(f"`{k}={v}`" for k, v in sorted(r.env_overrides.items())))
+    if r.partial:
+        lines.append("- **outputs are partial** (the command did not finish)")
+    lines.append("")
+    if r.warnings:
+        lines += ["## Warnings", ""] + [f"- {w}" for w in r.warnings] + [""]
+    if r.top_causes:
+        lines += ["## Most likely causes (environment differences, ranked)", "",
+                  "| severity | what | original | replay | why it matters |", "|---|---|---|---|---|"]
+        lines += [f"| {c.severity} | {_cell(c.subject)} | {_cell(c.a)} | {_cell(c.b)} | {_cell(c.reason)} |"
+                  for c in r.top_causes]
+        lines.append("")
+    if diff is not None and diff.outputs is not None:
+        lines += ["## Outputs", "", "| file | verdict | note |", "|---|---|---|"]
+        for f in diff.outputs.files:
+            worst = max(f.arrays, key=lambda a: a.verdict.rank, default=None) if f.arrays else None
+            note = f.note or ""
+            if worst is not None and worst.verdict.value != "BITWISE_IDENTICAL":
+                note = note or _array_note(worst)
+            lines.append(f"| `{f.path}` | {f.verdict.value} | {_cell(note)} |")
+        lines.append("")
+    if diff is not None and diff.metrics is not None:
+        lines += ["## Metrics", ""]
+        for s in diff.metrics.series:
+            lines.append(f"- `{s.name}`: {s.verdict.value}" + _series_note(s))
+        if not diff.metrics.series:
+            lines.append(f"- metrics.jsonl: {diff.metrics.verdict.value}")
+        lines.append("")
+    if r.log_tail:
+        lines += ["## Log tail", "", "```"] + r.log_tail + ["```", ""]
+    if diff is not None and diff.notes:
+        lines += ["## Notes", ""] + [f"- {n}" for n in diff.notes] + [""]
+    return Redactor().text("\n".join(lines).rstrip() + "\n")
+
+
+def _array_note(a) -> str:
+    parts = []
+    for key in ("max_abs_diff", "max_rel_diff", "ulp_max", "mismatch_fraction"):
+        v = getattr(a, key, None)
+        if v is not None:
+            parts.append(f"{key.replace('_', ' ')} {v:.3g}" if isinstance(v, float) else f"{key.replace('_', ' ')} {v}")
+    return f"{a.name}: " + ", ".join(parts) if parts else a.name
+
+
+def _series_note(s) -> str:
+    parts = []
+    for key in ("first_bitwise_divergence", "first_beyond_tolerance"):
+        v = getattr(s, key, None)
+        if v is not None:
+            parts.append(f"{key.replace('_', ' ')} at step {v}")
+    return (" (" + ", ".join(parts) + ")") if parts else ""
