@@ -219,6 +219,43 @@ def run(
     )
     raise typer.Exit(rec.exit_code)
 
+
+@app.command()
+def replay(
+    snapshot: Path = typer.Argument(..., help="Snapshot folder written by `envsnap run`."),
+    output: Path = typer.Option(..., "-o", "--output", help="Replay folder to write (the snapshot is never modified)."),
+    gpus: str = typer.Option("all", "--gpus", help="GPUs to attach when the run used one: all, none, or indices like 0,1."),
+    network: Optional[str] = typer.Option(None, "--network", help="Container network, e.g. none."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Where the inputs are on this host (one input: the input itself; several: their parent)."),
+    allow_data_change: bool = typer.Option(False, "--allow-data-change", help="Replay even when input data differs from the snapshot."),
+    rtol: Optional[float] = typer.Option(None, "--rtol", help="Relative tolerance (default: per dtype, like torch.testing)."),
+    atol: Optional[float] = typer.Option(None, "--atol", help="Absolute tolerance (default: per dtype)."),
+    timeout: Optional[str] = typer.Option(None, "--timeout", help="Stop the command after this long, e.g. 2h, 90m, 45s."),
+    base_image: Optional[str] = typer.Option(None, "--base-image", help="Base image to build on instead of the chosen one."),
+    ca_bundle: Optional[Path] = typer.Option(None, "--ca-bundle", help="PEM bundle for pip during the build (TLS-intercepting proxies); not kept in the image."),
+    wheelhouse: bool = typer.Option(False, "--wheelhouse", help="Put every locked artifact into the build context (builds need no index)."),
+    env: List[str] = typer.Option([], "--env", help="Override a variable in the container, NAME=VALUE (repeatable): what-if experiments."),
+    code_dir: Optional[Path] = typer.Option(None, "--code-dir", help="A git clone holding the recorded commit (default: the original location or cwd)."),
+    no_probes: bool = typer.Option(False, "--no-probes", help="Skip the probes of the in-container capture."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Do not stream the command's log."),
+    force: bool = typer.Option(False, "--force", "-f", help="Replace an existing replay folder."),
+) -> None:
+    """Rerun a snapshot's command in its pinned container and compare (exit 0 same, 1 diverged, 2 error)."""
+    from .replay import ReplayOptions, replay_snapshot
+    from .replay.options import parse_duration, parse_env
+
+    opts = ReplayOptions(
+        gpus=gpus, network=network, data_dir=data_dir, allow_data_change=allow_data_change, rtol=rtol, atol=atol,
+        timeout_s=parse_duration(timeout), base_image=base_image, ca_bundle=ca_bundle, wheelhouse=wheelhouse,
+        env=parse_env(env), code_dir=code_dir, probes=not no_probes, force=force, quiet=quiet,
+    )
+    result = replay_snapshot(snapshot, output, opts, envsnap_argv=["envsnap", *sys.argv[1:]])
+    r = result.report
+    typer.echo(f"envsnap: replay {r.status.replace('_', ' ')}: {r.verdict} (report: {output}/report.md)", err=True)
+    for c in r.top_causes[:3]:
+        typer.echo(f"  {c.severity}: {c.subject}: {c.a or '-'} -> {c.b or '-'}", err=True)
+    raise typer.Exit(result.exit_code)
+
 # --- diff ----------------------------------------------------------------------------------
 # (owned by envsnap/diff, envsnap/report)
 
