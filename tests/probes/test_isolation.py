@@ -1,6 +1,7 @@
 """A probe that raises, hangs or kills the interpreter is recorded as failed with its reason and
 every other probe still reports. The misbehaving probes are real: the worker's test hook
 (ENVSNAP_PROBE_PRELUDE) swaps probe functions for ones that crash, before probing starts."""
+import importlib.util
 import os
 import sys
 import time
@@ -64,3 +65,10 @@ def test_gpu_probes_skip_without_a_device_and_never_fail():
     for r in res.values():
         assert r.status == "skipped", (r.id, r.status, r.reason)
         assert r.reason in ("no CUDA device",) or r.reason.endswith("is not installed"), r.reason
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not importable in this interpreter")
+def test_jax_cpu_kernels_flush_denormals_while_numpy_does_not():
+    res = probe("cpu.jax.ftz", "cpu.numpy.ftz_daz")
+    assert ok(res, "cpu.jax.ftz").value == "ftz=on daz=on"
+    assert ok(res, "cpu.numpy.ftz_daz").value == "ftz=off daz=off"
