@@ -135,3 +135,14 @@ def test_torch_set_flush_denormal_flips_the_torch_probe_only():
     assert flushed["cpu.torch.ftz_daz"].fingerprint != plain["cpu.torch.ftz_daz"].fingerprint
     # set_flush_denormal writes this thread's MXCSR: numpy in the same thread sees it too
     assert ok(flushed, "cpu.numpy.ftz_daz").value == "ftz=on daz=on"
+
+
+@needs_torch
+def test_torch_probes_give_the_same_bits_without_numpy():
+    # Inputs then come from the pure-Python hash and outputs are read from tensor storage:
+    # both paths must produce the same bytes as the numpy ones.
+    only = ("cpu.torch.ftz_daz", "cpu.torch.aten_kernels", "cpu.torch.batch_invariance")
+    with_np = probe(*only)
+    without = probe(*only, ENVSNAP_PROBE_PRELUDE="import sys\nsys.modules['numpy'] = None\n")
+    for pid in only:
+        assert ok(without, pid).fingerprint == ok(with_np, pid).fingerprint, pid
