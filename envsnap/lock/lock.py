@@ -202,7 +202,7 @@ def lock_manifest(
     result = LockResult(
         manifest_sha256=digest, packages=locked, skipped=sorted(skipped, key=lambda s: s.name),
         wheelhouse=sorted(lp.filename for lp in locked if lp.kind == "wheelhouse" and lp.filename),
-        index_urls=index_urls, requirements_txt=render_requirements(locked, digest, index_urls),
+        index_urls=index_urls, requirements_txt=render_requirements(locked, index_urls),
         pylock_toml=pylock, conda_lock_yml=conda_yml, warnings=warnings, directory=str(out),
     )
     _write(result, out)
@@ -228,10 +228,11 @@ def _conda_platform(manifest: Manifest) -> str:
     return f"linux-{arch}"
 
 
-def render_requirements(packages: Sequence[LockedPackage], digest: str, index_urls: Sequence[str]) -> str:
+def render_requirements(packages: Sequence[LockedPackage], index_urls: Sequence[str]) -> str:
+    # No manifest hash here: this file feeds the pip layer, which must stay cached when only
+    # other parts of the manifest change. (pylock.toml and lock.json carry the hash.)
     lines = [
-        f"# envsnap lock of manifest sha256:{digest}",
-        "# every package pinned to its exact version and installed artifact; install without resolution:",
+        "# envsnap lock: every package pinned to its exact version and installed artifact; install without resolution:",
         "#   pip install --no-deps --require-hashes --find-links wheelhouse -r requirements.txt",
     ]
     lines += [f"# index: {u}" for u in index_urls]

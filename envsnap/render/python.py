@@ -37,10 +37,12 @@ def plan_python(m: Manifest, base: BaseImage) -> PythonPlan:
     deb = distro_python_version(m)
     same_os = base.os_id == m.os.id and (base.codename is None or base.codename == m.os.codename)
     if is_distro_python(m) and deb and same_os and "." in mm:
-        pkgs: List[str] = [f"python{mm}={deb}", f"python{mm}-venv={deb}"]
+        # `python3` (the distro's default-version symlink) too: a venv made with `python3 -m venv`
+        # writes that name into its scripts' shebangs, and they are part of each RECORD.
+        pkgs: List[str] = [f"python{mm}={deb}", f"python{mm}-venv={deb}", "python3"]
         pkgs += [f"{p.name}={p.version}" for p in sorted(m.os.packages, key=lambda p: p.name)
                  if not p.name.startswith(f"python{mm}")]
-        return PythonPlan("apt-exact", f"/usr/bin/python{mm}", venv, tuple(pkgs), True, None)
+        return PythonPlan("apt-exact", "/usr/bin/python3", venv, tuple(pkgs), True, None)
     why: Optional[str]
     if is_distro_python(m) and not same_os:
         why = f"captured {captured} from {m.os.pretty_name or m.os.id}; the base {base.ref} is another release"

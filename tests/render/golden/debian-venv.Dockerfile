@@ -10,6 +10,7 @@ COPY apt-install.sh /usr/local/sbin/envsnap-apt-install
 RUN sh /usr/local/sbin/envsnap-apt-install \
         python3.11=3.11.2-6+deb12u6 \
         python3.11-venv=3.11.2-6+deb12u6 \
+        python3 \
         libc6=2.36-9+deb12u14 \
         libpython3.11-stdlib=3.11.2-6+deb12u6
 RUN useradd --create-home --uid 1000 --shell /bin/sh envsnap \
@@ -18,7 +19,7 @@ RUN useradd --create-home --uid 1000 --shell /bin/sh envsnap \
 
 # --- locked packages, installed in a throwaway stage (the CA bundle never reaches the image) ---
 FROM system AS builder
-RUN /usr/bin/python3.11 -m venv /srv/venv
+RUN /usr/bin/python3 -m venv /srv/venv
 COPY requirements.txt /tmp/envsnap/requirements.txt
 COPY wheelhouse/ /tmp/envsnap/wheelhouse/
 RUN PIP_CONFIG_FILE=/dev/null /srv/venv/bin/python -m pip install \
