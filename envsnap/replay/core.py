@@ -300,7 +300,7 @@ def replay_snapshot(snapshot: Path, out: Path, opts: ReplayOptions = ReplayOptio
         gpu={"used": gpu.used, "attached": gpu.attach, "requested": opts.gpus},
         env_overrides=dict(opts.env), data=data_notes, warnings=[redactor.text(w) for w in warnings],
         partial=partial, log_tail=tail if status in ("crashed", "timeout", "interrupted") else [],
-        top_causes=causes(diff), diff=to_data(diff),
+        top_causes=causes(diff), evidence=list(diff.env.evidence) if diff.env else [], diff=to_data(diff),
     )
     write_text_atomic(out / "report.json", render_json(report))
     write_text_atomic(out / "report.md", render_markdown(report, diff))

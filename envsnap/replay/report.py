@@ -40,14 +40,31 @@ class ReplayReport(BaseModel):
     partial: bool = False
     log_tail: List[str] = Field(default_factory=list)
     top_causes: List[Cause] = Field(default_factory=list)
+    evidence: List[str] = Field(default_factory=list)  # probe changes that back the causes
     diff: Optional[Dict[str, Any]] = None  # the SnapshotDiff (envsnap/report/diff_json.py format)
 
 
 def causes(diff) -> List[Cause]:  # diff: SnapshotDiff
+    """The ranked environment differences that can explain the numbers.
+
+    Probe changes are evidence, not causes (a knob or a package moved the probe): they are
+    listed apart, and the same setting seen twice (env and numerics.env) is named once.
+    """
     if diff is None or diff.env is None:
         return []
-    return [Cause(severity=d.severity.value, subject=d.subject, a=d.a, b=d.b, reason=d.reason)
-            for d in diff.env.differences[:TOP_CAUSES] if d.severity.value != "negligible"]
+    out: List[Cause] = []
+    seen = set()
+    for d in diff.env.differences:
+        if d.severity.value == "negligible" or d.category.startswith("probe") or d.rule.startswith("probe"):
+            continue
+        key = (d.subject.split()[-1], d.a, d.b)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(Cause(severity=d.severity.value, subject=d.subject, a=d.a, b=d.b, reason=d.reason))
+        if len(out) == TOP_CAUSES:
+            break
+    return out
 
 
 def render_json(report: ReplayReport) -> str:
@@ -97,6 +114,8 @@ def render_markdown(report: ReplayReport, diff=None) -> str:
         lines += [f"| {c.severity} | {_cell(c.subject)} | {_cell(c.a)} | {_cell(c.b)} | {_cell(c.reason)} |"
                   for c in r.top_causes]
         lines.append("")
+    if r.evidence:
+        lines += ["## Evidence from the numerics probes", ""] + [f"- {e}" for e in r.evidence] + [""]
     if diff is not None and diff.outputs is not None:
         lines += ["## Outputs", "", "| file | verdict | note |", "|---|---|---|"]
         for f in diff.outputs.files:
