@@ -107,8 +107,11 @@ def renderables(m: Manifest) -> List[object]:
 
     if m.probes.status == "ok" and m.probes.results:
         pr = Table(title="Probes", title_justify="left")
-        for col in ("probe", "result", "fingerprint", "stable", "ms"):
-            pr.add_column(col)
+        pr.add_column("probe", no_wrap=True)
+        pr.add_column("result", overflow="fold", ratio=1)
+        pr.add_column("fingerprint", no_wrap=True)
+        pr.add_column("stable", no_wrap=True)
+        pr.add_column("ms", no_wrap=True, justify="right")
         for r in m.probes.results:
             stable = "-" if r.stable is None else ("yes" if r.stable else "NO")
             value = r.value if r.status == "ok" else f"{r.status}: {r.reason}"

@@ -96,3 +96,22 @@ def test_not_an_interpreter(tmp_path):
     assert "/bin/true" in err.value.message
     with pytest.raises(InterpreterError):
         capture_environment(str(tmp_path / "nope"), probes=False)
+
+
+def test_two_captures_with_probes_differ_only_in_timings(tmp_path):
+    """With numpy and torch loaded, probes included: only timestamps and durations move."""
+    import sys
+
+    py = sys.executable  # the dev venv: numpy and torch CPU
+
+    def cap():
+        doc = json.loads(dumps(capture_environment(runner=LocalRunner(py, cwd=str(tmp_path)), cwd=str(tmp_path))))
+        doc["envsnap"].pop("created_at")
+        doc["envsnap"].pop("durations_ms")
+        for r in doc["probes"]["results"]:
+            r.pop("ms")
+        return doc
+
+    a, b = cap(), cap()
+    assert a["probes"]["status"] == "ok" and any(r["status"] == "ok" for r in a["probes"]["results"])
+    assert a == b
