@@ -22,7 +22,7 @@ import numpy as np
 
 from .results import ArrayDiff, NanInfPattern, Tolerance, Verdict
 
-CHUNK = 1 << 20  # elements per chunk: 8 MiB in float64 temporaries
+CHUNK = 1 << 18  # elements per chunk: 2 MiB per float64 temporary
 ULP_LIMIT = 4  # "within ULP": googletest's kMaxUlps for AlmostEquals
 
 # torch.testing.assert_close defaults: (rtol, atol)
