@@ -426,12 +426,14 @@ def _table(records: List[Dict[str, Any]]) -> Table:
 
 
 def is_manifest_json(path: Path) -> bool:
-    """A JSON object with schema_version and an envsnap section (read only the first 64 KiB)."""
+    """A JSON object with schema_version and an envsnap section. Keys are sorted in manifests, so
+    schema_version comes last: the document is parsed (manifests are small; larger files are data)."""
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
     try:
-        with path.open("rb") as fh:
-            head = fh.read(1 << 16)
-    except OSError:
+        if path.stat().st_size > 64 << 20:
+            return False
+        data = json.loads(path.read_bytes())
+    except (OSError, ValueError):
         return False
-    return b'"schema_version"' in head and b'"envsnap"' in head
+    return isinstance(data, dict) and "schema_version" in data and isinstance(data.get("envsnap"), dict)

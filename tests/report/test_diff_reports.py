@@ -87,3 +87,13 @@ def test_cli_two_manifests(tmp_path, capsys):
         main(["diff", str(tmp_path / "a.json"), str(tmp_path / "b.json")])
     out = capsys.readouterr().out
     assert exc.value.code == 1 and "critical" in out and "aarch64" in out
+
+
+def test_large_manifest_is_detected_as_a_manifest(tmp_path, capsys):
+    """Manifests have sorted keys: schema_version comes after a possibly huge env section."""
+    big = update(manifest(), env={f"VAR_{i}": "x" * 100 for i in range(2000)})
+    save(big, tmp_path / "a.json")
+    save(big, tmp_path / "b.json")
+    with pytest.raises(SystemExit) as exc:
+        main(["diff", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--json"])
+    assert exc.value.code == 0 and json.loads(capsys.readouterr().out)["kind"] == "env"
