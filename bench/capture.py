@@ -6,28 +6,13 @@ Run: .venv/bin/python bench/capture.py
 """
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _venv import bench_venv  # noqa: E402
-
-RUNS = 5
-
-
-def timed(cmd: list[str]) -> float:
-    t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t0
-
-
-def median_time(cmd: list[str]) -> float:
-    timed(cmd)  # warm the page cache
-    return statistics.median(timed(cmd) for _ in range(RUNS))
+from _common import RUNS, bench_venv, median_time  # noqa: E402
 
 
 def main() -> None:

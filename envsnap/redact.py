@@ -18,21 +18,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
-MARKER_RE = re.compile(r"<redacted:([0-9a-z]+):([0-9a-f]+)>")
+# Variables that decide numerics are never redacted, whatever their name looks like. The list
+# lives with the agent (stdlib-only, it runs in the target), which also collects them.
+from .agent.blas import NUMERICS_ENV_VARS
 
-# Variables that decide numerics are never redacted, whatever their name looks like.
-NUMERICS_ENV_VARS: tuple[str, ...] = (
-    "PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "NVIDIA_TF32_OVERRIDE",
-    "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", "CUDA_LAUNCH_BLOCKING", "TF_DETERMINISTIC_OPS",
-    "TF_CUDNN_DETERMINISTIC", "TF_ENABLE_ONEDNN_OPTS", "JAX_DEFAULT_MATMUL_PRECISION",
-    "JAX_ENABLE_X64", "XLA_FLAGS", "OMP_NUM_THREADS", "OMP_DYNAMIC", "MKL_NUM_THREADS",
-    "MKL_DYNAMIC", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "KMP_DETERMINISTIC_REDUCTION",
-    "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_VERBOSE", "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "ATEN_CPU_CAPABILITY",
-    "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES", "LD_PRELOAD",
-    "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER",
-    "TORCH_CUDNN_V8_API_DISABLED", "TORCH_DETERMINISTIC", "NCCL_ALGO", "NCCL_PROTO",
-)
+MARKER_RE = re.compile(r"<redacted:([0-9a-z]+):([0-9a-f]+)>")
 
 _NAME_SUBSTRINGS = (
     "TOKEN", "SECRET", "PASSWORD", "PASSWD", "PASSPHRASE", "CREDENTIAL", "APIKEY", "API_KEY",

@@ -1,9 +1,13 @@
-"""A cached benchmark venv: numpy, torch CPU and enough common packages for ~80 distributions."""
+"""Shared by the benchmarks: a cached venv (numpy, torch CPU, ~80 distributions) and timing."""
 from __future__ import annotations
 
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+RUNS = 5
 
 BENCH_VENV = Path("/tmp/envsnap-bench-venv")
 PACKAGES = [
@@ -24,3 +28,16 @@ def bench_venv(base_python: str = sys.executable) -> Path:
         subprocess.run([str(py), "-m", "pip", "install", "-q", *PACKAGES], check=True)
         marker.write_text("ok")
     return py
+
+
+def timed(cmd: list[str]) -> float:
+    """Wall time of a whole process."""
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def median_time(cmd: list[str], runs: int = RUNS) -> float:
+    """Median of ``runs`` after one warm-up (page cache, the agent's bytecode cache)."""
+    timed(cmd)
+    return statistics.median(timed(cmd) for _ in range(runs))
