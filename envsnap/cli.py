@@ -252,7 +252,7 @@ def replay(
     result = replay_snapshot(snapshot, output, opts, envsnap_argv=["envsnap", *sys.argv[1:]])
     r = result.report
     typer.echo(f"envsnap: replay {r.status.replace('_', ' ')}: {r.verdict} (report: {output}/report.md)", err=True)
-    for c in r.top_causes[:3]:
+    for c in (r.top_causes[:3] if r.status != "identical" else []):
         typer.echo(f"  {c.severity}: {c.subject}: {c.a or '-'} -> {c.b or '-'}", err=True)
     raise typer.Exit(result.exit_code)
 
