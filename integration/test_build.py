@@ -85,8 +85,10 @@ def captured(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def built(engine, captured):
-    return build(captured["manifest"], ca_bundle=CA, context_dir=captured["root"] / "ctx", engine=engine,
-                 save=captured["root"] / "images.tar", progress=False)
+    res = build(captured["manifest"], ca_bundle=CA, context_dir=captured["root"] / "ctx", engine=engine,
+                save=captured["root"] / "images.tar", progress=False)
+    yield res
+    engine.remove_image(res.image.tag)  # layers stay cached; the per-venv tag would only pile up
 
 
 def test_image_python_has_exactly_the_captured_packages(engine, captured, built):
@@ -160,3 +162,16 @@ def test_env_values_round_trip_through_a_real_build(engine, captured, built):
     assert env["XLA_FLAGS"] == tricky and env["OMP_NUM_THREADS"] == "1"
     # Only the final, metadata layers differ: the package layers came from the cache.
     assert res.image.cached_steps >= 8
+    engine.remove_image(res.image.tag)
+
+
+def test_wheelhouse_build_needs_no_network(engine, captured, built):
+    """--wheelhouse: every artifact travels in the context; pip runs with --no-index and the
+    build's RUN steps get no network at all (the system stage comes from the cache)."""
+    res = build(captured["manifest"], wheelhouse=True, context_dir=captured["root"] / "ctx-air", engine=engine,
+                tag="envsnap/replay-test:airgapped", network="none", progress=False)
+    assert res.lock.index_urls == [] and "--no-index" in res.context.dockerfile
+    assert sorted(res.lock.wheelhouse) == sorted(p.filename for p in res.lock.packages)
+    out = engine.run(res.image.tag, ["python", "-c", INVENTORY], network="none", timeout=120)
+    assert json.loads(out.log.strip().splitlines()[-1])["packages"] == captured["inventory"]["packages"]
+    engine.remove_image(res.image.tag)

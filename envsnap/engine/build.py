@@ -70,6 +70,7 @@ def build(
     engine=None,
     progress: bool = True,
     nocache: bool = False,
+    network: Optional[str] = None,
 ) -> BuildResult:
     """Lock, render and build the image of ``manifest``; optionally `docker save` base + image."""
     from .docker_engine import Engine
@@ -85,7 +86,7 @@ def build(
         if b"-----BEGIN CERTIFICATE-----" not in ca:
             raise InputError(ca_bundle, "is not a PEM certificate bundle")
     engine = engine or Engine()
-    ref, digest, image_id, notes = resolve_base(manifest, engine, base_image or os.environ.get("ENVSNAP_FORCE_BASE"))
+    ref, digest, image_id, notes = resolve_base(manifest, engine, base_image)
     from ..lock import manifest_sha256
 
     ctx_dir = Path(context_dir) if context_dir else default_context_dir(manifest_sha256(manifest))
@@ -95,7 +96,8 @@ def build(
     ctx = render_context(manifest, lock, opts)
     write_context(ctx, ctx_dir)
     image = engine.build(ctx_dir, tag or default_tag(lock.manifest_sha256), build_args=ctx.build_args,
-                         log_path=ctx_dir / "build.log", progress=progress, nocache=nocache)
+                         log_path=ctx_dir / "build.log", progress=progress, nocache=nocache,
+                         network=network)
     warnings = tuple(ctx.warnings) + tuple(_apt_mismatches(engine, image.tag) if ctx.python.apt_packages else ())
     saved = engine.save([ref, image.tag], save) if save else None
     return BuildResult(image=image, context=ctx, lock=lock, context_dir=ctx_dir, base_image=ref,

@@ -151,6 +151,7 @@ class Engine:
         log_path: Optional[Union[str, Path]] = None,
         nocache: bool = False,
         progress: bool = True,
+        network: Optional[str] = None,
     ) -> BuiltImage:
         """Build ``context_dir``/Dockerfile, live progress on stderr, full log saved."""
         red = Redactor()
@@ -166,7 +167,7 @@ class Engine:
         try:
             stream = self.client.api.build(
                 path=str(context_dir), tag=tag, rm=True, forcerm=True, pull=False, decode=True,
-                buildargs=dict(build_args or {}), nocache=nocache,
+                buildargs=dict(build_args or {}), nocache=nocache, network_mode=network,
             )
             for chunk in stream:
                 if "stream" in chunk:
