@@ -175,3 +175,29 @@ def test_wheelhouse_build_needs_no_network(engine, captured, built):
     out = engine.run(res.image.tag, ["python", "-c", INVENTORY], network="none", timeout=120)
     assert json.loads(out.log.strip().splitlines()[-1])["packages"] == captured["inventory"]["packages"]
     engine.remove_image(res.image.tag)
+
+
+def test_run_timeout_removes_the_container(engine, built):
+    res = engine.run(built.image.tag, ["sleep", "60"], network="none", timeout=2, name="envsnap-test-timeout")
+    assert res.timed_out and res.duration_s < 30
+    assert not engine.client.containers.list(all=True, filters={"name": "envsnap-test-timeout"})
+
+
+def test_failed_install_is_one_error_with_the_log_tail(engine, captured, tmp_path):
+    from envsnap.errors import EngineError
+    from envsnap.lock import lock_manifest
+    from envsnap.render import RenderOptions, render_context, write_context
+
+    m = load_manifest(captured["manifest"])
+    ctx_dir = tmp_path / "ctx"
+    lock = lock_manifest(m, ctx_dir, wheelhouse=False)
+    ctx = render_context(m, lock, RenderOptions(base_image="envsnap/debian:bookworm", ca_bundle=Path(CA).read_bytes()))
+    write_context(ctx, ctx_dir)
+    wheel = ctx_dir / "wheelhouse" / captured["wheel"].name
+    wheel.unlink()  # break the hard link, then tamper with the context's copy only
+    wheel.write_bytes(captured["wheel"].read_bytes() + b"\0")
+    with pytest.raises(EngineError) as err:
+        engine.build(ctx_dir, "envsnap/replay-test:broken", log_path=ctx_dir / "build.log", progress=False)
+    assert err.value.message.startswith("image build failed at step ")
+    assert "THESE PACKAGES DO NOT MATCH THE HASHES" in err.value.message
+    assert any("tinyproj" in ln for ln in err.value.log_tail) and (ctx_dir / "build.log").is_file()
