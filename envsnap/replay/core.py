@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -183,15 +184,24 @@ def replay_snapshot(snapshot: Path, out: Path, opts: ReplayOptions = ReplayOptio
     labels = {LABEL: replay_id, f"{LABEL}.snapshot": str(snapshot.resolve())}
     redactor = Redactor()
     try:
-        key = hashlib.sha256((snapshot / "manifest.json").read_bytes()).hexdigest()
-        _say(f"building the image of {snapshot} (cached after the first time)")
+        key = _image_key(snapshot, opts)
         with _BuildLock(key):
-            built = build(manifest, base_image=opts.base_image, ca_bundle=opts.ca_bundle,
-                          wheelhouse=opts.wheelhouse, engine=engine, progress=not opts.quiet)
-        if built.image.log_path and built.image.log_path.is_file():
-            shutil.copyfile(built.image.log_path, out / "build.log")
-        warnings += list(built.warnings)
-        image = built.image.tag
+            built = _cached_image(engine, key)
+            if built is None:
+                _say(f"building the image of {snapshot} (cached after the first time)")
+                res = build(manifest, base_image=opts.base_image, ca_bundle=opts.ca_bundle,
+                            wheelhouse=opts.wheelhouse, engine=engine, progress=not opts.quiet)
+                built = {"tag": res.image.tag, "id": res.image.id, "base": res.base_image, "cached": res.image.cached,
+                         "python": res.context.python.provider, "python_exact": res.context.python.exact,
+                         "warnings": list(res.warnings),
+                         "log": str(res.image.log_path) if res.image.log_path else None}
+                _remember_image(key, built)
+            else:
+                built = dict(built, cached=True)
+        if built.get("log") and Path(built["log"]).is_file():
+            shutil.copyfile(built["log"], out / "build.log")
+        warnings += list(built["warnings"])
+        image = built["tag"]
 
         # Mounts: code (rw, outputs land there), inputs (ro, where the command expects them).
         cwd_in = str(PurePosixPath(CONTAINER_ROOT) / (run.code.cwd if run.code.cwd not in ("", ".") else ""))
@@ -275,6 +285,9 @@ def replay_snapshot(snapshot: Path, out: Path, opts: ReplayOptions = ReplayOptio
             write_text_atomic(out / "manifest.json", dumps(replayed, redactor))
         else:
             warnings.append(f"the in-container environment could not be captured: {captured.get('error', 'interrupted')}")
+    except KeyboardInterrupt:
+        # Ctrl-C outside the container wait (during the build, the capture, the collection).
+        raise EngineError("interrupted: every container of this replay stopped and removed") from None
     finally:
         engine.remove_containers(f"{LABEL}={replay_id}")
         shutil.rmtree(out / ".run", ignore_errors=True)
@@ -295,8 +308,7 @@ def replay_snapshot(snapshot: Path, out: Path, opts: ReplayOptions = ReplayOptio
         status=status, verdict=verdict, exit_code=exit_code, snapshot=str(snapshot), replay=str(out),
         command=argv_scrubbed, container_exit_code=result.exit_code, duration_s=round(duration, 3),
         original_duration_s=run.duration_s,
-        image={"tag": image, "id": built.image.id, "base": built.base_image, "cached": built.image.cached,
-               "python": built.context.python.provider, "python_exact": built.context.python.exact},
+        image={k: built[k] for k in ("tag", "id", "base", "cached", "python", "python_exact")},
         gpu={"used": gpu.used, "attached": gpu.attach, "requested": opts.gpus},
         env_overrides=dict(opts.env), data=data_notes, warnings=[redactor.text(w) for w in warnings],
         partial=partial, log_tail=tail if status in ("crashed", "timeout", "interrupted") else [],
@@ -313,6 +325,37 @@ def replay_snapshot(snapshot: Path, out: Path, opts: ReplayOptions = ReplayOptio
     if status == "interrupted":
         raise EngineError(f"interrupted: container stopped and removed, partial outputs kept in {out / 'outputs'}")
     return ReplayResult(out, report, exit_code)
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "envsnap" / "replay-images"
+
+
+def _image_key(snapshot: Path, opts: ReplayOptions) -> str:
+    """Same manifest bytes + same build options -> same Dockerfile -> the same image."""
+    h = hashlib.sha256((snapshot / "manifest.json").read_bytes())
+    ca = hashlib.sha256(Path(opts.ca_bundle).read_bytes()).hexdigest() if opts.ca_bundle and Path(opts.ca_bundle).is_file() else ""
+    h.update(json.dumps([opts.base_image, opts.wheelhouse, ca, os.environ.get("ENVSNAP_FORCE_BASE")]).encode())
+    return h.hexdigest()
+
+
+def _cached_image(engine, key: str) -> Optional[dict]:
+    """A previous replay's image of this key, if the engine still has it under the same id.
+    Skips lock + render + a fully cached docker build (several seconds) on repeated replays."""
+    try:
+        rec = json.loads((_cache_dir() / f"{key[:32]}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    info = engine.image_info(rec.get("tag", ""))
+    return rec if info is not None and info.id == rec.get("id") else None
+
+
+def _remember_image(key: str, rec: dict) -> None:
+    try:
+        _cache_dir().mkdir(parents=True, exist_ok=True)
+        write_text_atomic(_cache_dir() / f"{key[:32]}.json", json.dumps(rec, sort_keys=True))
+    except EnvsnapError:
+        pass  # a cache, never a reason to fail
 
 
 def _no_gpu():
