@@ -13,12 +13,12 @@ import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from ..errors import OutputError
 from ..fsutil import write_bytes_atomic, write_text_atomic
 from ..metrics import ENV_VAR as METRICS_ENV
-from ..model import RunRecord
+from ..model import FileRecord, RunRecord
 from ..redact import Redactor
 
 METRICS_NAME = "metrics.jsonl"
@@ -64,6 +64,21 @@ def metric_files(outputs_dir: Path, rels: Sequence[str]) -> List[str]:
     return [f"outputs/{r}" for r in rels if is_metrics_file(outputs_dir / r)]
 
 
+def collect_outputs_with_metrics(cwd: Path, patterns: Sequence[str], folder: Path, metrics_path: Path,
+                                 redactor: Redactor, *, exclude: Sequence[Path] = ()) -> Tuple[List[FileRecord], List[str]]:
+    """Outputs into ``folder``/outputs and the log_metrics JSONL into ``folder``/metrics.jsonl
+    (shared by run and replay, so both sides of a diff are laid out alike)."""
+    from .outputs import collect_outputs
+
+    copied = collect_outputs(cwd, patterns, folder / "outputs", exclude=exclude)
+    metrics: List[str] = []
+    if metrics_path.exists() and metrics_path.stat().st_size:
+        text = metrics_path.read_text(encoding="utf-8", errors="replace")
+        write_text_atomic(folder / METRICS_NAME, redactor.text(text))
+        metrics.append(METRICS_NAME)
+    return copied, metrics + metric_files(folder / "outputs", [r.path for r in copied])
+
+
 def run_snapshot(
     command: Sequence[str],
     out: Path,
@@ -81,7 +96,6 @@ def run_snapshot(
     from .code import capture_code
     from .data import fingerprint
     from .interpreter import command_python
-    from .outputs import collect_outputs
     from .process import run_teed
     from .shim import write_shim
 
@@ -108,13 +122,9 @@ def run_snapshot(
         ended = utc_now()
 
         shutil.rmtree(staging / ".shim", ignore_errors=True)
-        copied = collect_outputs(cwd, outputs, staging / "outputs", exclude=[out, staging])
-        metrics: List[str] = []
-        if metrics_path.exists() and metrics_path.stat().st_size:
-            write_text_atomic(staging / METRICS_NAME, redactor.text(metrics_path.read_text(encoding="utf-8", errors="replace")))
-            metrics.append(METRICS_NAME)
+        copied, metrics = collect_outputs_with_metrics(cwd, outputs, staging, metrics_path, redactor,
+                                                       exclude=[out, staging])
         metrics_path.unlink(missing_ok=True)
-        metrics += metric_files(staging / "outputs", [r.path for r in copied])
 
         if code.payload is not None:
             (staging / "code").mkdir(exist_ok=True)
