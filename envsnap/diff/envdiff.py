@@ -11,12 +11,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..model import Manifest
 from ..redact import MARKER_RE
 from .results import Difference, EnvDiff, Severity
-from .rules import Change, categorize, rank
+from .rules import Change, categorize, measured_by, rank
 
 # Natural keys of record lists, by schema path (bracket keys removed); else GENERIC_KEYS.
 LIST_KEYS: Dict[str, Tuple[str, ...]] = {
@@ -216,6 +216,7 @@ def diff_manifests(a: Manifest, b: Manifest, *, a_label: str = "A", b_label: str
     noise: List[str] = []
     packages: Dict[Tuple[str, str], List[RawChange]] = {}
     probes: Dict[str, List[RawChange]] = {}
+    pending: List[Tuple[Change, str, str, List[str]]] = []
     for rc in raw:
         if NOISE_FIELDS.match(rc.path):
             noise.append(rc.path)
@@ -234,27 +235,54 @@ def diff_manifests(a: Manifest, b: Manifest, *, a_label: str = "A", b_label: str
             continue
         c = Change(category, subject, show(rc.a), show(rc.b))
         note = _redaction_note(rc.a, rc.b)
-        diffs.append(_difference(c, rc.path, rc.change, [note] if note else []))
+        pending.append((c, rc.path, rc.change, [note] if note else []))
     for (kind, name), group in packages.items():
         c, path, details = _package_change(kind, name, group, a, b)
         change = "added" if c.category == "package.added" else "removed" if c.category == "package.removed" else "changed"
-        diffs.append(_difference(c, path, change, details))
+        pending.append((c, path, change, details))
+    changed_probes: List[str] = []
     for pid, group in probes.items():
         c, path, details, line = _probe_change(pid, group)
         change = next((g.change for g in group if g.path == f"probes.results[{pid}]"), "changed")
         diffs.append(_difference(c, path, change, details))
         if line:
             evidence.append(line)
-    diffs.sort(key=lambda d: (d.severity.rank, d.category, d.subject, d.path))
+        if c.category in ("probe.value", "probe.fingerprint"):
+            changed_probes.append(pid)
+    # Configuration differences whose effect a probe measured are confirmed by that evidence.
+    for c, path, change, details in pending:
+        confirmed = sorted(pid for pid in changed_probes if measured_by(pid, c))
+        diffs.append(_difference(c, path, change, details, confirmed))
+    diffs.sort(key=_order)
     return EnvDiff(a=a_label, b=b_label, differences=diffs, evidence=sorted(evidence), noise=sorted(noise))
 
 
-def _difference(c: Change, path: str, change: str, details: List[str]) -> Difference:
+# Among equally severe differences: settings and packages (what a user changes) before derived
+# state (the BLAS kernel threadpoolctl reports, the CPU), and probes (measured effects) last.
+_CAUSE_TIER = (("numerics.env", "numerics.flag", "env", "package."), ("code",), ())
+
+
+def _order(d: Difference) -> Tuple[int, int, int, str, str, str]:
+    is_probe = d.category.startswith("probe")
+    confirmed = any(line.startswith(CONFIRMED) for line in d.details)
+    tier = next(i for i, prefixes in enumerate(_CAUSE_TIER) if not prefixes or d.category.startswith(prefixes))
+    return (d.severity.rank, int(is_probe), int(not confirmed), tier, d.category, d.subject + d.path)
+
+
+CONFIRMED = "confirmed by probe"
+
+
+def _difference(c: Change, path: str, change: str, details: List[str], confirmed: Sequence[str] = ()) -> Difference:
     rule = rank(c)
+    severity, reason = rule.severity, rule.reason
+    if confirmed and rule.severity != Severity.NEGLIGIBLE:
+        severity = Severity.CRITICAL
+        reason = f"{rule.reason}; a probe that measures it changed"
+        details = [f"{CONFIRMED} {', '.join(confirmed)}"] + details
     subject = c.subject if c.category.startswith(("package", "probe")) or c.subject == path else f"{c.category} {c.subject}"
     extra = [] if len(details) <= MAX_DETAILS else [f"... and {len(details) - MAX_DETAILS} more"]
-    return Difference(rule=rule.id, severity=rule.severity, category=c.category, subject=subject, path=path,
-                      change=change, a=c.a, b=c.b, reason=rule.reason,  # type: ignore[arg-type]
+    return Difference(rule=rule.id, severity=severity, category=c.category, subject=subject, path=path,
+                      change=change, a=c.a, b=c.b, reason=reason,  # type: ignore[arg-type]
                       details=details[:MAX_DETAILS] + extra)
 
 

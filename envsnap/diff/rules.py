@@ -61,7 +61,8 @@ CATEGORIES: Tuple[Tuple[str, str], ...] = (
     (r"^cuda\.frameworks\[(?P<s>[^\]]+)\]\.cudnn$", "cudnn"),
     (r"^cuda\.frameworks\[(?P<s>[^\]]+)\]\.nccl$", "nccl"),
     (r"^cuda\.nvidia_wheels\.(?P<s>.+)$", "cuda.wheel"),
-    (r"^cuda\.(?P<s>source|system_toolkit)$", "cuda.source"),
+    (r"^cuda\.(?P<s>source)$", "cuda.source"),
+    (r"^cuda\.(?P<s>system_toolkit)$", "cuda.toolkit"),
     (r"^cuda\.(?P<s>.+)$", "cuda.meta"),
     (r"^blas\.libraries\[(?P<s>[^\]]+)\]$", "blas.library"),
     (r"^blas\.libraries\[(?P<s>[^\]]+)\]\.(internal_api|user_api)$", "blas.library"),
@@ -248,6 +249,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("cudnn.version", "cudnn", "*", C, "cuDNN version change: convolution algorithms and their results change"),
     Rule("nccl.version", "nccl", "*", H, "NCCL version change: all-reduce algorithms and summation order change"),
     Rule("cuda.source", "cuda.source", "*", M, "CUDA comes from a different place (pip wheels, system toolkit, conda)"),
+    Rule("cuda.toolkit", "cuda.toolkit", "*", N,
+         "a CUDA toolkit directory exists on one side; it matters only when a framework loads it, and then cuda.source differs too"),
     Rule("cuda.meta", "cuda.meta", "*", L, "loaded CUDA libraries or framework build details differ"),
     Rule("driver", "driver", "*", H, "NVIDIA driver change: the driver JIT-compiles PTX and ships parts of the CUDA stack"),
     Rule("gpu.model", "gpu", "*", H,
@@ -271,8 +274,10 @@ RULES: Tuple[Rule, ...] = (
          "framework numerics flag changed (TF32, matmul precision, deterministic algorithms, cuDNN benchmark)"),
     Rule("numerics.meta", "numerics.meta", "*", L, "numerics section metadata differs"),
     Rule("env.numerics", "env", "*", H, "numerics-relevant environment variable", "numerics_var"),
-    Rule("env.loader", "env", "LD_LIBRARY_PATH|PYTHONPATH|PATH|CONDA_PREFIX|VIRTUAL_ENV|PYTHONHOME|LD_*|DYLD_*", M,
+    Rule("env.loader", "env", "LD_LIBRARY_PATH|PYTHONPATH|PYTHONHOME|LD_*|DYLD_*", M,
          "changes which libraries and modules are found and loaded"),
+    Rule("env.path", "env", "PATH|VIRTUAL_ENV|CONDA_PREFIX|CONDA_DEFAULT_ENV", L,
+         "selects which interpreter runs; the interpreter and its packages are compared in their own sections"),
     Rule("env.other", "env", "*", L, "environment variable not known to affect numerics"),
     # --- probes: measured behaviour ---------------------------------------------------------
     Rule("probe.value", "probe.value", "*", C,
@@ -292,6 +297,63 @@ RULES: Tuple[Rule, ...] = (
 )
 
 
+# Which configuration differences each probe measures, as (probe id glob, category globs,
+# subject globs). When a probe's output changed, the differences it measures are confirmed by
+# evidence: they are promoted to critical and listed before the probe, which is their effect.
+_THREADS = "OMP_*|MKL_*|OPENBLAS_NUM_THREADS|GOTO_NUM_THREADS|BLIS_NUM_THREADS|KMP_*"
+PROBE_KNOBS: Tuple[Tuple[str, str, str], ...] = (
+    ("cpu.blas.*", "numerics.env|env", "OPENBLAS_*|MKL_*|GOTO_*|BLIS_*|LD_PRELOAD|" + _THREADS),
+    ("cpu.blas.*", "blas.*", "*"),
+    ("cpu.blas.*", "package.*", BLAS_PKGS + "|numpy|scipy"),
+    ("cpu.blas.*", "cpu.isa|cpu.model|cpu.cores|arch", "*"),
+    ("cpu.numpy.simd_ufuncs", "numerics.env|env", "NPY_*"),
+    ("cpu.numpy.simd_ufuncs", "package.*", "numpy"),
+    ("cpu.numpy.simd_ufuncs", "cpu.isa|cpu.model|arch|os.libc", "*"),
+    ("cpu.*.ftz_daz|cpu.jax.ftz", "numerics.env|env", "LD_PRELOAD|XLA_FLAGS"),
+    ("cpu.*.ftz_daz", "numerics.flag", "*denormal*|*flush*"),
+    ("cpu.torch.*", "package.*", "torch|mkl*|intel-openmp"),
+    ("cpu.torch.aten_kernels", "numerics.env|env", "ATEN_CPU_CAPABILITY|ONEDNN_*|DNNL_*"),
+    ("cpu.torch.aten_kernels|cpu.torch.mkl_gemm|cpu.torch.batch_invariance", "cpu.isa|cpu.model|arch", "*"),
+    ("cpu.torch.aten_kernels", "numerics.flag", "*cpu_capability*"),
+    ("cpu.torch.mkl_gemm|cpu.torch.threads|cpu.torch.batch_invariance", "numerics.env|env", _THREADS),
+    ("cpu.torch.threads", "numerics.flag", "*thread*"),
+    ("cpu.torch.threads|cpu.torch.mkl_gemm", "cpu.cores", "*"),
+    ("cpu.jax.*|gpu.jax.*", "numerics.env|env", "XLA_FLAGS|JAX_*"),
+    ("cpu.jax.*|gpu.jax.*", "numerics.flag", "jax*"),
+    ("cpu.jax.*|gpu.jax.*", "package.*", "jax|jaxlib|jax-cuda*"),
+    ("gpu.*", "numerics.env|env", "NVIDIA_TF32_OVERRIDE|TORCH_ALLOW_TF32*|CUBLAS_*|CUDA_*|TORCH_CUDNN_*"),
+    ("gpu.*", "numerics.flag", "*"),
+    ("gpu.torch.*", "package.*", "torch|" + CUDA_LIBS),
+    ("gpu.cupy.*", "package.*", "cupy*|" + CUDA_LIBS),
+    ("gpu.*", "cuda|cuda.wheel|cudnn|cuda.source|driver|gpu|gpu.mode|gpu.visible", "*"),
+)
+
+
+def measured_by(probe_id: str, c: Change) -> bool:
+    """Does a change of probe ``probe_id`` confirm the configuration difference ``c``?"""
+    subject = c.subject.lower()
+    for probes, categories, subjects in PROBE_KNOBS:
+        if (any(fnmatchcase(probe_id, g) for g in probes.split("|"))
+                and any(fnmatchcase(c.category, g) for g in categories.split("|"))
+                and any(fnmatchcase(subject, g.strip().lower()) for g in subjects.split("|"))):
+            return True
+    return False
+
+
 def rank(c: Change) -> Rule:
     """The first matching rule (the last rule matches everything)."""
     return next(rule for rule in RULES if rule.matches(c))
+
+
+def rules_markdown() -> str:
+    """The RULES table as Markdown, as docs/diff.md shows it (a test keeps them equal)."""
+
+    def cut(text: str) -> str:
+        text = text if len(text) <= 40 else text[:37] + "..."
+        return text.replace("|", "\\|")
+
+    lines = ["| rule | category | subject | when | severity | reason |", "|---|---|---|---|---|---|"]
+    for r in RULES:
+        lines.append(f"| `{r.id}` | `{cut(r.category)}` | `{cut(r.subject)}` | {r.when or ''} | "
+                     f"**{r.severity.value}** | {r.reason} |")
+    return "\n".join(lines) + "\n"

@@ -73,7 +73,10 @@ def test_ranked_differences_with_probe_evidence():
     assert by["numpy"].severity == Severity.CRITICAL and by["numpy"].rule == "pkg.numpy-major"
     assert by["numpy"].a == "1.26.4" and by["numpy"].b == "2.0.1"
     assert by["requests"].severity == Severity.LOW and by["requests"].rule == "pkg.patch"
-    assert by["cpu.isa avx512f"].change == "removed" and by["cpu.isa avx512f"].severity == Severity.HIGH
+    # The ISA loss alone ranks high; the changed BLAS probes measure it, so it is confirmed: critical.
+    assert by["cpu.isa avx512f"].change == "removed" and by["cpu.isa avx512f"].rule == "cpu.isa"
+    assert by["cpu.isa avx512f"].severity == Severity.CRITICAL
+    assert by["cpu.isa avx512f"].details[0].startswith("confirmed by probe cpu.blas.fma_dot")
     assert by["env OMP_NUM_THREADS"].rule == "env.numerics"
     assert by["cpu.blas.fma_dot"].rule == "probe.value"
     assert by["cpu.blas.sgemm"].rule == "probe.fingerprint"
@@ -174,6 +177,8 @@ RULE_CASES = {
     "numerics.meta": Change("numerics.meta", "status", "ok", "skipped"),
     "env.numerics": Change("env", "MKL_CBWR", None, "AVX2"),
     "env.loader": Change("env", "LD_LIBRARY_PATH", "/a", "/b"),
+    "env.path": Change("env", "PATH", "/venv/bin:/usr/bin", "/usr/bin"),
+    "cuda.toolkit": Change("cuda.toolkit", "system_toolkit", "/usr/local/cuda-13.0 (version unknown)", None),
     "env.other": Change("env", "MY_SETTING", "1", "2"),
     "probe.value": Change("probe.value", "gpu.torch.matmul_precision", "FP32", "TF32"),
     "probe.fingerprint": Change("probe.fingerprint", "cpu.blas.sgemm", "aaaa", "bbbb"),
@@ -212,3 +217,41 @@ def test_rule_fires_with_its_reason(rule_id):
 ])
 def test_categories(path, category, subject):
     assert categorize(path) == (category, subject)
+
+
+def test_setting_confirmed_by_probe_is_the_top_cause():
+    """A replay with OPENBLAS_CORETYPE changed: the variable is named first, the BLAS kernel that
+    threadpoolctl reports follows it, and the probe fingerprints (the effect) come last."""
+    a = update(manifest(), numerics=Numerics(env={"OPENBLAS_CORETYPE": "Haswell"}),
+               blas=Blas(libraries=[BlasLibrary(internal_api="openblas", user_api="blas", version="0.3.27",
+                                                 architecture="Haswell", filepath="/x/libscipy_openblas.so")]),
+               probes=Probes(results=[ProbeResult(id="cpu.blas.gemm", version=1, framework="numpy", device="cpu",
+                                                  status="ok", value="Haswell", fingerprint="aaaa", stable=True)]))
+    b = update(a, numerics=Numerics(env={"OPENBLAS_CORETYPE": "SkylakeX"}),
+               blas=Blas(libraries=[BlasLibrary(internal_api="openblas", user_api="blas", version="0.3.27",
+                                                 architecture="SkylakeX", filepath="/x/libscipy_openblas.so")]),
+               probes=Probes(results=[ProbeResult(id="cpu.blas.gemm", version=1, framework="numpy", device="cpu",
+                                                  status="ok", value="SkylakeX", fingerprint="bbbb", stable=True)]))
+    d = diff_manifests(a, b)
+    top = d.differences[0]
+    assert "OPENBLAS_CORETYPE" in top.subject and top.severity == Severity.CRITICAL and top.b == "SkylakeX"
+    assert top.details[0] == "confirmed by probe cpu.blas.gemm"
+    order = [x.category for x in d.differences]
+    assert order.index("blas.kernel") > order.index("numerics.env")
+    assert order[-1].startswith("probe")
+
+
+def test_unconfirmed_setting_keeps_its_rank():
+    a = manifest()
+    b = update(a, numerics=Numerics(env={**a.numerics.env, "OPENBLAS_CORETYPE": "SkylakeX"}, flags=a.numerics.flags))
+    (d,) = [x for x in diff_manifests(a, b).differences if "OPENBLAS_CORETYPE" in x.subject]
+    assert d.severity == Severity.HIGH and not d.details
+
+
+def test_docs_show_the_rule_table():
+    from pathlib import Path
+
+    from envsnap.diff.rules import rules_markdown
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "diff.md").read_text()
+    assert rules_markdown() in docs, "regenerate the table in docs/diff.md from envsnap.diff.rules.rules_markdown()"
