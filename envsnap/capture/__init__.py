@@ -19,7 +19,7 @@ from .. import __version__
 from ..agent_runtime import AgentRunner, LocalRunner, resolve_python
 from ..errors import InterpreterError
 from ..model import (
-    CPU, Blas, Cuda, EnvsnapInfo, Git, Host, Manifest, Nvidia, Numerics, OSInfo, Packages, Probes, PythonInfo,
+    CPU, Blas, Cuda, EnvsnapInfo, FrameworkCuda, Git, Host, Manifest, Nvidia, Numerics, OSInfo, Packages, Probes, PythonInfo,
 )
 from ..redact import Redactor
 
@@ -112,6 +112,7 @@ def capture_environment(
     if probe_run is not None:
         sections["probes"] = probe_run.probes
         flags = redactor.obj(dict(probe_run.flags))
+        sections["cuda"] = _with_loaded_versions(sections["cuda"], flags)
         durations["probes"] = round(sum(r.ms or 0.0 for r in probe_run.probes.results), 3)
     else:
         sections["probes"] = Probes(status="skipped", reason="--no-probes")
@@ -131,6 +132,43 @@ def capture_environment(
         skipped=dict(sorted(skipped.items())),
     )
     return Manifest(envsnap=info, env=env, **sections)
+
+
+def _cuda_runtime(v: Any) -> Optional[str]:
+    """A CUDA runtime version as the runtime API reports it: 12040 -> "12.4"."""
+    if v is None or isinstance(v, str):
+        return v
+    return f"{int(v) // 1000}.{(int(v) % 1000) // 10}"
+
+
+def _lib_version(v: Any) -> Optional[str]:
+    """cuDNN / NCCL integer versions: 8902 -> "8.9.2" (major*1000); 90100 -> "9.1.0" and NCCL's
+    21805 -> "2.18.5" (major*10000, the encoding cuDNN 9 and NCCL 2.9+ use)."""
+    if v is None or isinstance(v, str):
+        return v
+    n = int(v)
+    if n >= 10000:
+        return f"{n // 10000}.{(n % 10000) // 100}.{n % 100}"
+    return f"{n // 1000}.{(n % 1000) // 100}.{n % 100}"
+
+
+def _with_loaded_versions(cuda: Cuda, flags: Dict[str, Any]) -> Cuda:
+    """Replace the versions read from files with what the probe worker actually loaded."""
+    loaded: Dict[str, Dict[str, Any]] = {}
+    for key in [k for k in flags if k.startswith("loaded.")]:
+        _, fw, field = key.split(".", 2)
+        loaded.setdefault(fw, {})[field] = flags.pop(key)
+    if not loaded or cuda.status != "ok":
+        return cuda
+    frameworks = {f.framework: f for f in cuda.frameworks}
+    for fw, info in sorted(loaded.items()):
+        static = frameworks.get(fw)
+        frameworks[fw] = FrameworkCuda(
+            framework=fw, version=str(info.get("version") or (static.version if static else "")) or None,
+            cuda=_cuda_runtime(info.get("cuda")), cudnn=_lib_version(info.get("cudnn")),
+            nccl=_lib_version(info.get("nccl")),
+            how="loaded")
+    return cuda.model_copy(update={"frameworks": [frameworks[k] for k in sorted(frameworks)]})
 
 
 def _run_probes(runner: AgentRunner) -> Any:

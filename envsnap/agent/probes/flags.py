@@ -58,6 +58,12 @@ def torch_flags(out):
         ("torch.get_num_interop_threads", lambda: torch.get_num_interop_threads()),
         ("torch.get_default_dtype", lambda: torch.get_default_dtype()),
         ("torch.cuda.is_available", lambda: torch.cuda.is_available()),
+        # What this process loaded (capture moves these into the manifest's cuda section).
+        ("loaded.torch.version", lambda: torch.__version__),
+        ("loaded.torch.cuda", lambda: torch.version.cuda),
+        ("loaded.torch.cudnn", lambda: torch.backends.cudnn.version() if torch.cuda.is_available() else None),
+        ("loaded.torch.nccl", lambda: ".".join(str(v) for v in torch.cuda.nccl.version())
+         if torch.cuda.is_available() else None),
     ):
         _read(out, key, fn)
 
@@ -68,12 +74,19 @@ def jax_flags(out):
     for name in ("jax_default_matmul_precision", "jax_enable_x64", "jax_default_dtype_bits", "jax_numpy_rank_promotion"):
         _read(out, "jax.config." + name, lambda name=name: getattr(jax.config, name))
     _read(out, "jax.default_backend", lambda: jax.default_backend())
+    _read(out, "loaded.jax.version", lambda: jax.__version__)
+    _read(out, "loaded.jax.cuda", lambda: jax.devices()[0].client.platform_version
+          if jax.default_backend() == "gpu" else None)
 
 
 def cupy_flags(out):
     import cupy
 
     _read(out, "cupy.cuda.runtime.runtimeGetVersion", lambda: cupy.cuda.runtime.runtimeGetVersion())
+    _read(out, "loaded.cupy.version", lambda: cupy.__version__)
+    _read(out, "loaded.cupy.cuda", lambda: cupy.cuda.runtime.runtimeGetVersion())
+    _read(out, "loaded.cupy.cudnn", lambda: cupy.cuda.cudnn.getVersion())
+    _read(out, "loaded.cupy.nccl", lambda: cupy.cuda.nccl.get_version())
 
 
 COLLECTORS = {"numpy": numpy_flags, "torch": torch_flags, "jax": jax_flags, "cupy": cupy_flags}
