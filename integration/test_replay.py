@@ -189,3 +189,36 @@ def test_two_replays_of_one_snapshot_at_once_do_not_interfere(project):
     for i in range(2):
         assert json.loads((root / f"c{i}" / "report.json").read_text())["verdict"] == "BITWISE_IDENTICAL"
     assert leftover_containers() == []
+
+
+@pytest.fixture(scope="module")
+def torch_snapshot(tmp_path_factory, docker_ready) -> dict:
+    """The torch CPU example, run on the host in a Debian-python venv with torch 2.13.0 CPU (a
+    wheel that exists only in this machine's find-links folder, so the replay must bring it
+    through the build context's wheelhouse)."""
+    if not os.path.exists(SYSTEM_PY):
+        pytest.skip("Debian's /usr/bin/python3 is not installed")
+    root = tmp_path_factory.mktemp("torch")
+    venv = root / "venv"
+    subprocess.run([SYSTEM_PY, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "numpy", "torch==2.13.0"], check=True)
+    proj = root / "proj"
+    shutil.copytree(REPO / "examples" / "torch_train", proj, ignore=shutil.ignore_patterns("out"))
+    res = envsnap("run", "-o", str(root / "snap"), "--data", "data", "--outputs", "out/**", "--",
+                  str(venv / "bin" / "python"), "train.py", "--lr", "0.02", cwd=proj)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return {"root": root, "snap": root / "snap"}
+
+
+def test_torch_training_replays_bitwise(torch_snapshot):
+    root = torch_snapshot["root"]
+    res = envsnap("replay", str(torch_snapshot["snap"]), "-o", str(root / "r"), "--ca-bundle", CA, cwd=root)
+    assert res.returncode == 0, res.stderr[-3000:]
+    report = json.loads((root / "r" / "report.json").read_text())
+    assert report["verdict"] == "BITWISE_IDENTICAL"
+    assert {f["path"]: f["verdict"] for f in report["diff"]["outputs"]["files"]} == {"out/model.pt": "BITWISE_IDENTICAL"}
+    assert report["diff"]["metrics"]["verdict"] == "BITWISE_IDENTICAL"
+    manifest = json.loads((root / "r" / "manifest.json").read_text())
+    torch = next(f for f in manifest["cuda"]["frameworks"] if f["framework"] == "torch")
+    assert torch["version"] == "2.13.0+cpu" and torch["how"] == "loaded"  # captured inside the container
+    assert leftover_containers() == []

@@ -108,12 +108,19 @@ def render_markdown(report: ReplayReport, diff=None) -> str:
     lines.append("")
     if r.warnings:
         lines += ["## Warnings", ""] + [f"- {w}" for w in r.warnings] + [""]
-    if r.top_causes:
-        lines += ["## Most likely causes (environment differences, ranked)", "",
+    same = r.status == "identical"
+    # When the numbers agree, low-ranked differences explain nothing: show only what could matter.
+    shown = [c for c in r.top_causes if not same or c.severity in ("critical", "high", "medium")]
+    if shown:
+        title = ("Environment differences that did not change the numbers" if same
+                 else "Most likely causes (environment differences, ranked)")
+        lines += [f"## {title}", "",
                   "| severity | what | original | replay | why it matters |", "|---|---|---|---|---|"]
         lines += [f"| {c.severity} | {_cell(c.subject)} | {_cell(c.a)} | {_cell(c.b)} | {_cell(c.reason)} |"
-                  for c in r.top_causes]
+                  for c in shown]
         lines.append("")
+    elif same and r.top_causes:
+        lines += ["No environment difference ranked medium or above (the full list is in report.json).", ""]
     if r.evidence:
         lines += ["## Evidence from the numerics probes", ""] + [f"- {e}" for e in r.evidence] + [""]
     if diff is not None and diff.outputs is not None:
