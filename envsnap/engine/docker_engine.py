@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
 
 import docker
 import docker.errors
@@ -72,6 +72,15 @@ class RunResult:
     log: str  # stdout+stderr, scrubbed
     duration_s: float
     container_name: str
+
+
+def _remove(container: Any) -> None:
+    """Force-remove a container, whatever state it is in (already gone is fine)."""
+    if container is not None:
+        try:
+            container.remove(force=True)
+        except docker.errors.APIError:
+            pass
 
 
 def _connect_error(exc: Exception) -> EngineError:
@@ -255,40 +264,21 @@ class Engine:
     ) -> RunResult:
         """Run ``command`` in ``image``; the container is removed whatever happens."""
         from docker.types import DeviceRequest
-        from docker.types import Mount as DockerMount
 
         red = Redactor(known_secrets=[v for v in (env or {}).values() if v])
         name = name or f"envsnap-run-{int(time.time() * 1000)}"
-        kwargs: Dict[str, object] = {
-            "command": list(command), "detach": True, "name": name, "environment": dict(env or {}),
-            "mounts": [DockerMount(target=m.target, source=m.source, type="bind", read_only=m.read_only) for m in mounts],
-            "labels": dict(labels or {}),
-        }
-        if user is not None:
-            kwargs["user"] = user
-        if workdir is not None:
-            kwargs["working_dir"] = workdir
-        if network is not None:
-            kwargs["network_mode"] = network
+        devices = None
         if gpus:
-            kwargs["device_requests"] = [DeviceRequest(device_ids=list(gpu_ids), capabilities=[["gpu"]]) if gpu_ids
-                                         else DeviceRequest(count=-1, capabilities=[["gpu"]])]
+            devices = [DeviceRequest(device_ids=list(gpu_ids), capabilities=[["gpu"]]) if gpu_ids
+                       else DeviceRequest(count=-1, capabilities=[["gpu"]])]
         chunks: List[str] = []
         started = time.monotonic()
         container = None
         timed_out = interrupted = False
         exit_code: Optional[int] = None
         try:
-            try:
-                container = self.client.containers.run(image, **kwargs)
-            except docker.errors.ImageNotFound:
-                raise EngineError(f"cannot run: image {image} does not exist") from None
-            except docker.errors.APIError as exc:
-                msg = str(exc.explanation or exc)
-                if gpus and ("gpu" in msg.lower() or "nvidia" in msg.lower()):
-                    raise EngineError(f"cannot give the container GPUs: {msg} (is the NVIDIA container toolkit "
-                                      "installed and the driver loaded?)") from None
-                raise EngineError(f"cannot start a container from {image}: {msg}") from None
+            container = self._start(image, command, mounts=mounts, env=env, user=user, network=network,
+                                    workdir=workdir, labels=labels, name=name, device_requests=devices)
 
             def pump() -> None:
                 buf = ""
@@ -322,11 +312,7 @@ class Engine:
         except KeyboardInterrupt:
             interrupted = True
         finally:
-            if container is not None:
-                try:
-                    container.remove(force=True)
-                except docker.errors.APIError:
-                    pass
+            _remove(container)
         return RunResult(exit_code=exit_code, timed_out=timed_out, interrupted=interrupted, log="".join(chunks),
                          duration_s=round(time.monotonic() - started, 3), container_name=name)
 
@@ -347,25 +333,10 @@ class Engine:
     ) -> "CapturedRun":
         """Run a short command and return its stdout and stderr apart (unscrubbed: the caller
         scrubs what it keeps). The container is removed whatever happens."""
-        from docker.types import Mount as DockerMount
-
-        kwargs: Dict[str, object] = {
-            "command": list(command), "detach": True, "environment": dict(env or {}), "labels": dict(labels or {}),
-            "mounts": [DockerMount(target=m.target, source=m.source, type="bind", read_only=m.read_only) for m in mounts],
-        }
-        for key, value in (("user", user), ("network_mode", network), ("working_dir", workdir)):
-            if value is not None:
-                kwargs[key] = value
         container = None
         try:
-            try:
-                container = self.client.containers.run(image, **kwargs)
-            except docker.errors.ImageNotFound:
-                raise EngineError(f"cannot run: image {image} does not exist") from None
-            except docker.errors.APIError as exc:
-                raise EngineError(f"cannot start a container from {image}: {exc.explanation or exc}") from None
-            except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
-                raise _connect_error(exc) from None
+            container = self._start(image, command, mounts=mounts, env=env, user=user, network=network,
+                                    workdir=workdir, labels=labels)
             try:
                 code: Optional[int] = int(container.wait(timeout=timeout)["StatusCode"])
             except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
@@ -375,11 +346,35 @@ class Engine:
             err = container.logs(stdout=False, stderr=True).decode("utf-8", "replace")
             return CapturedRun(code, out, err)
         finally:
-            if container is not None:
-                try:
-                    container.remove(force=True)
-                except docker.errors.APIError:
-                    pass
+            _remove(container)
+
+    def _start(self, image: str, command: Sequence[str], *, mounts: Sequence[Mount], env: Optional[Mapping[str, str]],
+               user: Optional[str], network: Optional[str], workdir: Optional[str],
+               labels: Optional[Mapping[str, str]], name: Optional[str] = None,
+               device_requests: Optional[list] = None) -> Any:
+        """Start a detached container; every way this fails becomes one EngineError."""
+        from docker.types import Mount as DockerMount
+
+        kwargs: Dict[str, object] = {
+            "command": list(command), "detach": True, "environment": dict(env or {}), "labels": dict(labels or {}),
+            "mounts": [DockerMount(target=m.target, source=m.source, type="bind", read_only=m.read_only) for m in mounts],
+        }
+        for key, value in (("user", user), ("network_mode", network), ("working_dir", workdir), ("name", name),
+                           ("device_requests", device_requests)):
+            if value is not None:
+                kwargs[key] = value
+        try:
+            return self.client.containers.run(image, **kwargs)
+        except docker.errors.ImageNotFound:
+            raise EngineError(f"cannot run: image {image} does not exist") from None
+        except docker.errors.APIError as exc:
+            msg = str(exc.explanation or exc)
+            if device_requests and ("gpu" in msg.lower() or "nvidia" in msg.lower()):
+                raise EngineError(f"cannot give the container GPUs: {msg} (is the NVIDIA container toolkit "
+                                  "installed and the driver loaded?)") from None
+            raise EngineError(f"cannot start a container from {image}: {msg}") from None
+        except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
+            raise _connect_error(exc) from None
 
     def containers_with_label(self, label: str) -> List[str]:
         """Names of containers (running or not) carrying ``label`` (key or key=value)."""
