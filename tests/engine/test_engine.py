@@ -13,17 +13,28 @@ def test_no_daemon_is_one_clear_error(monkeypatch, tmp_path):
         Engine()
 
 
-def test_permission_denied_on_socket(monkeypatch, tmp_path):
+def test_permission_denied_on_socket(tmp_path):
+    """A socket the user may not open. Root ignores file modes, so as root the check runs in a
+    child without CAP_DAC_OVERRIDE (setpriv), which makes the kernel enforce them."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
     sock = tmp_path / "docker.sock"
     sock.write_text("")
     sock.chmod(0)
-    monkeypatch.setenv("DOCKER_HOST", f"unix://{sock}")
-    import os
-
+    prefix = []
     if os.geteuid() == 0:
-        pytest.skip("root ignores file permissions")
-    with pytest.raises(EngineError, match="permission denied on the Docker socket"):
-        Engine()
+        if not shutil.which("setpriv"):
+            pytest.skip("running as root and setpriv (util-linux) is missing")
+        prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+    code = ("from envsnap.engine.docker_engine import Engine\n"
+            "from envsnap.errors import EngineError\n"
+            "try:\n    Engine()\nexcept EngineError as e:\n    print(e.message)\n")
+    res = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "DOCKER_HOST": f"unix://{sock}"})
+    assert "permission denied on the Docker socket" in res.stdout, res.stderr
 
 
 def test_digest_for_matches_the_repository():
