@@ -9,11 +9,12 @@ BIN    := $(VENV)/bin
 
 .PHONY: setup provision test unit demo bench clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	# torch==2.13.0 resolves to the CPU wheel in the machine's find-links (see README).
-	$(BIN)/pip install -q -e '.[test]' 'torch==2.13.0'
+	# torch==2.13.0 resolves to the CPU wheel in the machine's find-links (see README); torch and
+	# jax are here so that the probe tests exercise their CPU probes.
+	$(BIN)/pip install -q -e '.[test]' 'torch==2.13.0' 'jax==0.10.2'
 	touch $@
 
 setup: $(VENV)/.installed
