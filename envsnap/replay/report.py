@@ -54,9 +54,13 @@ def causes(diff) -> List[Cause]:  # diff: SnapshotDiff
         return []
     out: List[Cause] = []
     seen = set()
-    for d in diff.env.differences:
-        if d.severity.value == "negligible" or d.category.startswith("probe") or d.rule.startswith("probe"):
-            continue
+    candidates = [d for d in diff.env.differences
+                  if d.severity.value != "negligible" and not d.category.startswith("probe") and not d.rule.startswith("probe")]
+    # Low-ranked differences (host variables absent in the container, ...) explain nothing
+    # when something ranked medium or above differs: list them only when nothing else does.
+    if any(d.severity.value in ("critical", "high", "medium") for d in candidates):
+        candidates = [d for d in candidates if d.severity.value != "low"]
+    for d in candidates:
         key = (d.subject.split()[-1], d.a, d.b)
         if key in seen:
             continue
