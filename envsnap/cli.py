@@ -137,30 +137,15 @@ def dockerfile(
     ca_bundle: Optional[Path] = typer.Option(None, "--ca-bundle", help="PEM bundle pip trusts during the build only."),
 ) -> None:
     """Write a build context: Dockerfile, locks, wheelhouse/ and the manifest."""
-    from . import __version__
-    from .lock import lock_manifest
-    from .manifest_io import load_manifest
-    from .render import RenderOptions, render_context, write_context
+    from .engine.build import prepare_context
+    from .engine.docker_engine import Engine
 
-    m = load_manifest(manifest)
-    ca = None
-    if ca_bundle is not None:
-        try:
-            ca = ca_bundle.read_bytes()
-        except OSError as exc:
-            raise EnvsnapError(f"{ca_bundle}: cannot read: {exc.strerror or exc}") from None
-    base, digest, image_id, notes = base_image, None, None, []
     try:
-        from .engine.build import resolve_base
-        from .engine.docker_engine import Engine
-
-        base, digest, image_id, notes = resolve_base(m, Engine(), base_image)
-    except EnvsnapError as exc:  # no engine: render the chosen image, unchecked
-        notes = [f"base image not checked against a Docker engine ({exc.message})"]
-    result = lock_manifest(m, output, wheelhouse=wheelhouse)
-    ctx = render_context(m, result, RenderOptions(base_image=base, base_digest=digest, base_id=image_id,
-                                                  base_notes=tuple(notes), ca_bundle=ca, envsnap_version=__version__))
-    write_context(ctx, output)
+        engine = Engine()
+    except EnvsnapError:  # no engine: the chosen base image is rendered unchecked
+        engine = None
+    _, ctx, _, _, _ = prepare_context(manifest, output, base_image=base_image, ca_bundle=ca_bundle,
+                                      wheelhouse=wheelhouse, engine=engine)
     _print_warnings(list(ctx.warnings))
     if ctx.build_args:
         typer.echo("envsnap: note: build with " + " ".join(f"--build-arg {k}=<U+{ord(v):04X}>"

@@ -58,6 +58,48 @@ def resolve_base(manifest: Manifest, engine, base_image: Optional[str]) -> Tuple
     return fallback, info.digest_for(fallback), info.id, notes
 
 
+def _read_ca_bundle(ca_bundle: Optional[Union[str, Path]]) -> Optional[bytes]:
+    if ca_bundle is None:
+        return None
+    try:
+        ca = Path(ca_bundle).read_bytes()
+    except OSError as exc:
+        raise InputError(ca_bundle, f"cannot read: {exc.strerror or exc}") from None
+    if b"-----BEGIN CERTIFICATE-----" not in ca:
+        raise InputError(ca_bundle, "is not a PEM certificate bundle")
+    return ca
+
+
+def prepare_context(
+    manifest: Union[str, Path, Manifest],
+    context_dir: Optional[Union[str, Path]] = None,
+    *,
+    base_image: Optional[str] = None,
+    ca_bundle: Optional[Union[str, Path]] = None,
+    wheelhouse: bool = False,
+    engine=None,
+) -> Tuple[Manifest, BuildContext, LockResult, Path, str]:
+    """Lock and render ``manifest`` into a build context folder (what `envsnap dockerfile`
+    writes). Without an engine the chosen base image is rendered unchecked, with a note."""
+    if not isinstance(manifest, Manifest):
+        manifest = load_manifest(manifest)
+    ca = _read_ca_bundle(ca_bundle)
+    if engine is None:
+        ref, digest, image_id, notes = base_image or choose_base(manifest).ref, None, None, [
+            "base image not checked against a Docker engine"]
+    else:
+        ref, digest, image_id, notes = resolve_base(manifest, engine, base_image)
+    from ..lock import manifest_sha256
+
+    ctx_dir = Path(context_dir) if context_dir else default_context_dir(manifest_sha256(manifest))
+    lock = lock_manifest(manifest, ctx_dir, wheelhouse=wheelhouse)
+    opts = RenderOptions(base_image=ref, base_digest=digest, base_id=image_id, base_notes=tuple(notes),
+                         ca_bundle=ca, envsnap_version=__version__)
+    ctx = render_context(manifest, lock, opts)
+    write_context(ctx, ctx_dir)
+    return manifest, ctx, lock, ctx_dir, ref
+
+
 def build(
     manifest: Union[str, Path, Manifest],
     *,
@@ -75,26 +117,10 @@ def build(
     """Lock, render and build the image of ``manifest``; optionally `docker save` base + image."""
     from .docker_engine import Engine
 
-    if not isinstance(manifest, Manifest):
-        manifest = load_manifest(manifest)
-    ca: Optional[bytes] = None
-    if ca_bundle is not None:
-        try:
-            ca = Path(ca_bundle).read_bytes()
-        except OSError as exc:
-            raise InputError(ca_bundle, f"cannot read: {exc.strerror or exc}") from None
-        if b"-----BEGIN CERTIFICATE-----" not in ca:
-            raise InputError(ca_bundle, "is not a PEM certificate bundle")
+    _read_ca_bundle(ca_bundle)  # a bad bundle fails before the engine is contacted
     engine = engine or Engine()
-    ref, digest, image_id, notes = resolve_base(manifest, engine, base_image)
-    from ..lock import manifest_sha256
-
-    ctx_dir = Path(context_dir) if context_dir else default_context_dir(manifest_sha256(manifest))
-    lock = lock_manifest(manifest, ctx_dir, wheelhouse=wheelhouse)
-    opts = RenderOptions(base_image=ref, base_digest=digest, base_id=image_id, base_notes=tuple(notes),
-                         ca_bundle=ca, envsnap_version=__version__)
-    ctx = render_context(manifest, lock, opts)
-    write_context(ctx, ctx_dir)
+    manifest, ctx, lock, ctx_dir, ref = prepare_context(manifest, context_dir, base_image=base_image,
+                                                         ca_bundle=ca_bundle, wheelhouse=wheelhouse, engine=engine)
     image = engine.build(ctx_dir, tag or default_tag(lock.manifest_sha256), build_args=ctx.build_args,
                          log_path=ctx_dir / "build.log", progress=progress, nocache=nocache,
                          network=network)
