@@ -2,19 +2,18 @@
 
 The target interpreter — a venv, a conda env, the python inside a container — needs no
 envsnap installed: ``python AGENT capture`` runs there with only the target's own packages
-on sys.path. AGENT is a content-addressed directory (or the same content as a zipapp) holding
-``__main__.py``, the package ``envsnap_agent`` and its bundled pure-Python helpers: nothing
-that could shadow the user's packages. A directory is preferred locally because the target
-python caches its bytecode there (a zipapp recompiles the agent on every run).
+on sys.path. AGENT is a content-addressed directory holding ``__main__.py``, the package
+``envsnap_agent`` and its bundled pure-Python helpers: nothing that could shadow the user's
+packages. A directory rather than a zipapp, because the target python caches the agent's
+bytecode there (a zipapp is recompiled on every run); a container mounts it read-only.
 """
 from __future__ import annotations
 
 import hashlib
-import io
+import importlib.util
 import os
 import subprocess
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -22,9 +21,8 @@ from typing import Mapping, Optional, Protocol, Sequence
 
 from .errors import InterpreterError
 
-# Pure-Python single-module helpers copied from envsnap's own environment into the zip.
+# Pure-Python single-module helpers copied from envsnap's own environment into the agent.
 _VENDORED = ("threadpoolctl", "pynvml")
-_FIXED_DATE = (2020, 1, 1, 0, 0, 0)  # deterministic zip bytes
 
 
 def _agent_sources() -> dict[str, bytes]:
@@ -42,8 +40,6 @@ def _agent_sources() -> dict[str, bytes]:
 
     walk(root, "")
     files["envsnap_agent/_vendor/__init__.py"] = b""
-    import importlib
-
     for mod in _VENDORED:
         try:
             m = importlib.util.find_spec(mod)
@@ -53,17 +49,6 @@ def _agent_sources() -> dict[str, bytes]:
             files[f"envsnap_agent/_vendor/{mod}.py"] = Path(m.origin).read_bytes()
     files["__main__.py"] = b"import sys\nfrom envsnap_agent.__main__ import main\nsys.exit(main())\n"
     return files
-
-
-def agent_zip_bytes() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in sorted(_agent_sources().items()):
-            info = zipfile.ZipInfo(name, date_time=_FIXED_DATE)
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, data)
-    return buf.getvalue()
 
 
 def _cache_root() -> Path:
@@ -83,6 +68,7 @@ def build_agent_dir(root: Optional[Path] = None) -> Path:
         return path
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".agent-", dir=root))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; any user (a container's) must read it
     for name, data in files.items():
         target = tmp / name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -96,20 +82,6 @@ def build_agent_dir(root: Optional[Path] = None) -> Path:
     return path
 
 
-def build_agent_zip(directory: Optional[Path] = None) -> Path:
-    """Write the agent zipapp (content-addressed, so reuse is safe) and return its path."""
-    data = agent_zip_bytes()
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    directory = directory or _cache_root()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"agent-{digest}.pyz"
-    if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    return path
-
-
 @dataclass(frozen=True)
 class AgentOutput:
     returncode: int
@@ -118,7 +90,7 @@ class AgentOutput:
 
 
 class AgentRunner(Protocol):
-    """Runs ``python agent.pyz ARGS`` somewhere (locally, in a container) and returns the output."""
+    """Runs ``python AGENT ARGS`` somewhere (locally, in a container) and returns the output."""
 
     def __call__(self, args: Sequence[str], *, timeout: float) -> AgentOutput: ...
 

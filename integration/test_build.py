@@ -139,12 +139,12 @@ def test_image_metadata_ca_bundle_and_saved_tar(engine, captured, built):
     assert built.image.tag.split(":")[0] in repos and built.base_image.split(":")[0] in repos
 
 
-def test_agent_zipapp_runs_in_the_image(engine, captured, built):
-    from envsnap.agent_runtime import build_agent_zip
+def test_agent_runs_in_the_image(engine, captured, built):
+    from envsnap.agent_runtime import build_agent_dir
 
-    agent = build_agent_zip(captured["root"] / "agent")
-    res = engine.run(built.image.tag, ["python", f"/opt/envsnap-agent/{agent.name}", "capture"],
-                     mounts=[Mount(str(agent.parent), "/opt/envsnap-agent")], network="none", timeout=120)
+    agent = build_agent_dir(captured["root"] / "agent")  # mounted read-only, as replay does
+    res = engine.run(built.image.tag, ["python", "/opt/envsnap-agent", "capture"],
+                     mounts=[Mount(str(agent), "/opt/envsnap-agent", read_only=True)], network="none", timeout=120)
     assert res.exit_code == 0, res.log[-2000:]
     data = json.loads(res.log[res.log.index("{"):])
     inside = {p["name"]: p["version"] for p in data["packages"]["python"]}

@@ -1,4 +1,4 @@
-"""Agent entry point: ``python agent.pyz capture|probes [...]``; JSON on stdout."""
+"""Agent entry point: ``python AGENT capture|probes [...]``; JSON on stdout."""
 import sys
 
 

@@ -21,7 +21,7 @@ def _threadpoolctl():
         import threadpoolctl  # the target's own
         return threadpoolctl
     except Exception:  # noqa: BLE001
-        from ._vendor import threadpoolctl  # bundled by the zipapp builder
+        from ._vendor import threadpoolctl  # bundled by envsnap.agent_runtime
         return threadpoolctl
 
 

@@ -1,7 +1,7 @@
 """NVIDIA driver and GPUs through NVML, and the CUDA stack the frameworks use.
 
 NVML comes from pynvml (nvidia-ml-py): the target's own copy if it has one, else the copy
-bundled into the agent zipapp. Every NVML call is guarded on its own: MIG, ECC, clocks and
+bundled with the agent. Every NVML call is guarded on its own: MIG, ECC, clocks and
 persistence are unsupported on many cards, and one field failing must not drop the GPU.
 """
 import json
@@ -26,7 +26,7 @@ def import_pynvml():
     except Exception:  # noqa: BLE001
         pass
     try:
-        from ._vendor import pynvml  # bundled by the zipapp builder
+        from ._vendor import pynvml  # bundled by envsnap.agent_runtime
         return pynvml
     except Exception:  # noqa: BLE001
         return None
@@ -97,7 +97,8 @@ def _gpu(nv, index):
 
 
 def _driver_library_present():
-    """Cheap check before importing pynvml (a 6000-line module compiled afresh from the zip)."""
+    """Cheap check before importing pynvml: a 6000-line module, compiled afresh on every run
+    where the agent directory is read-only (a container mount)."""
     import ctypes
     import sys
     if sys.platform.startswith("win"):

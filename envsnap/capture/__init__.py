@@ -1,6 +1,6 @@
 """Capture: run the in-environment agent, scrub what it saw, and type it into a Manifest.
 
-The agent (envsnap/agent, shipped as a zipapp) does the collecting inside the target
+The agent (envsnap/agent, shipped as a directory) does the collecting inside the target
 interpreter; this side adds what only the host knows (envsnap's own version and command,
 py-cpuinfo where /proc/cpuinfo is missing), redacts secrets before anything is stored, and
 validates every section against the model.

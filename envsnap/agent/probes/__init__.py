@@ -1,6 +1,6 @@
 """Float-precision probes that run inside the target interpreter (stdlib + the probed frameworks).
 
-``python agent.pyz probes [--budget S] [--ids a,b]``; see worker.py for the line protocol and
+``python AGENT probes [--budget S] [--ids a,b]``; see worker.py for the line protocol and
 catalogue.py for the ids. This package must stay importable without numpy/torch: every probe
 module imports its framework inside the probe function.
 """

@@ -11,7 +11,7 @@ def _threadpoolctl():
         import threadpoolctl  # the target's own copy, if any
         return threadpoolctl
     except ImportError:
-        from .._vendor import threadpoolctl  # bundled in the agent zip
+        from .._vendor import threadpoolctl  # bundled by envsnap.agent_runtime
         return threadpoolctl
 
 
