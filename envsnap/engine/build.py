@@ -1,13 +1,13 @@
 """lock + render + build in one call, for `envsnap build` and replay."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional, Tuple, Union
 
 from .. import __version__
 from ..errors import EngineError, InputError
+from ..fsutil import cache_dir
 from ..manifest_io import load_manifest
 from ..model import Manifest
 from ..render import BuildContext, RenderOptions, choose_base, local_default, render_context, write_context
@@ -32,8 +32,7 @@ def default_tag(manifest_sha256: str) -> str:
 
 
 def default_context_dir(manifest_sha256: str) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "envsnap" / "build" / manifest_sha256[:16]
+    return cache_dir("build", manifest_sha256[:16])
 
 
 def resolve_base(manifest: Manifest, engine, base_image: Optional[str]) -> Tuple[str, Optional[str], str, List[str]]:

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..errors import DataMismatchError, EngineError, EnvsnapError, InputError, OutputError, UsageError
-from ..fsutil import write_text_atomic
+from ..fsutil import cache_dir, check_output_folder, write_text_atomic
 from ..manifest_io import dumps, load_manifest, load_run
 from ..model import DataInput, Manifest, RunRecord
 from ..redact import Redactor
@@ -59,13 +59,9 @@ def load_snapshot(snapshot: Path) -> Tuple[Manifest, RunRecord]:
 def prepare_out(out: Path, snapshot: Path, *, force: bool) -> None:
     if out.resolve() == snapshot.resolve() or snapshot.resolve() in out.resolve().parents:
         raise OutputError(out, "is inside the snapshot; the snapshot is never modified, choose another folder")
-    if out.exists():
-        if not out.is_dir():
-            raise OutputError(out, "exists and is not a folder")
-        if any(out.iterdir()):
-            if not force:
-                raise OutputError(out, "already exists and is not empty (use --force to replace it)")
-            shutil.rmtree(out)
+    check_output_folder(out, force=force)
+    if out.exists() and any(out.iterdir()):
+        shutil.rmtree(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -127,7 +123,7 @@ class _BuildLock:
     """Serialise builds of one manifest across concurrent replays (the second finds the cache)."""
 
     def __init__(self, key: str) -> None:
-        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "envsnap" / "locks"
+        base = cache_dir("locks")
         base.mkdir(parents=True, exist_ok=True)
         self.path = base / f"build-{key[:16]}.lock"
 
@@ -328,14 +324,14 @@ def replay_snapshot(snapshot: Path, out: Path, opts: ReplayOptions = ReplayOptio
 
 
 def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "envsnap" / "replay-images"
+    return cache_dir("replay-images")
 
 
 def _image_key(snapshot: Path, opts: ReplayOptions) -> str:
     """Same manifest bytes + same build options -> same Dockerfile -> the same image."""
     h = hashlib.sha256((snapshot / "manifest.json").read_bytes())
     ca = hashlib.sha256(Path(opts.ca_bundle).read_bytes()).hexdigest() if opts.ca_bundle and Path(opts.ca_bundle).is_file() else ""
-    h.update(json.dumps([opts.base_image, opts.wheelhouse, ca, os.environ.get("ENVSNAP_FORCE_BASE")]).encode())
+    h.update(json.dumps([opts.base_image, opts.wheelhouse, ca]).encode())
     return h.hexdigest()
 
 

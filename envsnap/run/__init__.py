@@ -15,8 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
-from ..errors import OutputError
-from ..fsutil import write_bytes_atomic, write_text_atomic
+from ..fsutil import check_output_folder, parent_dir, write_bytes_atomic, write_text_atomic
 from ..metrics import ENV_VAR as METRICS_ENV
 from ..model import FileRecord, RunRecord
 from ..redact import Redactor
@@ -36,16 +35,8 @@ def utc_now() -> str:
 
 def prepare_output_dir(out: Path, *, force: bool) -> Path:
     """Fail before any slow work; return the hidden staging folder to fill."""
-    if out.exists():
-        if not out.is_dir():
-            raise OutputError(out, "exists and is not a folder")
-        if any(out.iterdir()) and not force:
-            raise OutputError(out, "already exists and is not empty (use --force to replace it)")
-    parent = out.parent if str(out.parent) else Path(".")
-    if not parent.is_dir():
-        raise OutputError(out, f"directory {parent} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise OutputError(out, f"directory {parent} is not writable")
+    check_output_folder(out, force=force)
+    parent = parent_dir(out, writable=True)
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=parent))
 
 
