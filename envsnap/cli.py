@@ -137,15 +137,16 @@ def dockerfile(
     ca_bundle: Optional[Path] = typer.Option(None, "--ca-bundle", help="PEM bundle pip trusts during the build only."),
 ) -> None:
     """Write a build context: Dockerfile, locks, wheelhouse/ and the manifest."""
-    from .engine.build import prepare_context
+    from .engine.build import prepare_context, read_ca_bundle
     from .engine.docker_engine import Engine
 
+    ca = read_ca_bundle(ca_bundle)
     try:
         engine = Engine()
     except EnvsnapError:  # no engine: the chosen base image is rendered unchecked
         engine = None
-    _, ctx, _, _, _ = prepare_context(manifest, output, base_image=base_image, ca_bundle=ca_bundle,
-                                      wheelhouse=wheelhouse, engine=engine)
+    _, ctx, _, _, _ = prepare_context(manifest, output, base_image=base_image, ca=ca, wheelhouse=wheelhouse,
+                                      engine=engine)
     _print_warnings(list(ctx.warnings))
     if ctx.build_args:
         typer.echo("envsnap: note: build with " + " ".join(f"--build-arg {k}=<U+{ord(v):04X}>"

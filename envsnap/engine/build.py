@@ -57,7 +57,7 @@ def resolve_base(manifest: Manifest, engine, base_image: Optional[str]) -> Tuple
     return fallback, info.digest_for(fallback), info.id, notes
 
 
-def _read_ca_bundle(ca_bundle: Optional[Union[str, Path]]) -> Optional[bytes]:
+def read_ca_bundle(ca_bundle: Optional[Union[str, Path]]) -> Optional[bytes]:
     if ca_bundle is None:
         return None
     try:
@@ -74,7 +74,7 @@ def prepare_context(
     context_dir: Optional[Union[str, Path]] = None,
     *,
     base_image: Optional[str] = None,
-    ca_bundle: Optional[Union[str, Path]] = None,
+    ca: Optional[bytes] = None,
     wheelhouse: bool = False,
     engine=None,
 ) -> Tuple[Manifest, BuildContext, LockResult, Path, str]:
@@ -82,7 +82,6 @@ def prepare_context(
     writes). Without an engine the chosen base image is rendered unchecked, with a note."""
     if not isinstance(manifest, Manifest):
         manifest = load_manifest(manifest)
-    ca = _read_ca_bundle(ca_bundle)
     if engine is None:
         ref, digest, image_id, notes = base_image or choose_base(manifest).ref, None, None, [
             "base image not checked against a Docker engine"]
@@ -116,10 +115,10 @@ def build(
     """Lock, render and build the image of ``manifest``; optionally `docker save` base + image."""
     from .docker_engine import Engine
 
-    _read_ca_bundle(ca_bundle)  # a bad bundle fails before the engine is contacted
+    ca = read_ca_bundle(ca_bundle)  # a bad bundle fails before the engine is contacted
     engine = engine or Engine()
     manifest, ctx, lock, ctx_dir, ref = prepare_context(manifest, context_dir, base_image=base_image,
-                                                         ca_bundle=ca_bundle, wheelhouse=wheelhouse, engine=engine)
+                                                         ca=ca, wheelhouse=wheelhouse, engine=engine)
     image = engine.build(ctx_dir, tag or default_tag(lock.manifest_sha256), build_args=ctx.build_args,
                          log_path=ctx_dir / "build.log", progress=progress, nocache=nocache,
                          network=network)
