@@ -71,7 +71,6 @@ def blas():
             "architecture": lib.get("architecture"),
         })
     libs.sort(key=lambda l: (l["user_api"] or "", l["internal_api"] or "", l["filepath"] or ""))
-    status = "ok" if loaded else "skipped"
     out = {"libraries": libs, "numpy_config": numpy_config, "loaded_with": loaded}
     if not loaded:
         out.update({"status": "skipped", "reason": "numpy is not installed: no BLAS loaded to inspect"})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, List, Optional, Tuple, Union
 
 from .. import __version__
 from ..errors import EngineError, InputError
@@ -13,12 +13,15 @@ from ..model import Manifest
 from ..render import BuildContext, RenderOptions, choose_base, local_default, render_context, write_context
 from ..lock import LockResult, lock_manifest
 
+if TYPE_CHECKING:  # the engine module imports docker; only its type is needed here
+    from .docker_engine import BuiltImage
+
 DEFAULT_REPO = "envsnap/replay"
 
 
 @dataclass(frozen=True)
 class BuildResult:
-    image: "BuiltImage"  # noqa: F821 - envsnap.engine.docker_engine.BuiltImage
+    image: "BuiltImage"
     context: BuildContext
     lock: LockResult
     context_dir: Path

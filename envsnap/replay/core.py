@@ -24,7 +24,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from ..errors import DataMismatchError, EngineError, EnvsnapError, InputError, OutputError, UsageError
 from ..fsutil import cache_dir, check_output_folder, write_text_atomic
 from ..manifest_io import dumps, load_manifest, load_run
-from ..model import DataInput, Manifest, RunRecord
+from ..model import Manifest, RunRecord
 from ..redact import Redactor
 from .options import ReplayOptions
 from .report import ReplayReport, causes, render_json, render_markdown

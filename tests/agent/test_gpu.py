@@ -9,7 +9,6 @@ and raises pynvml's own NVMLError classes, so collect_nvml runs exactly as again
 from types import SimpleNamespace
 
 import pynvml
-import pytest
 
 from envsnap.agent.gpu import collect_nvml, cuda
 from envsnap.model import Nvidia

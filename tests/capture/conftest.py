@@ -1,7 +1,5 @@
 import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest

@@ -6,7 +6,6 @@ conda writes at the top level), placed into a real venv's prefix so that the rea
 them exactly as it would in a conda env.
 """
 import json
-import os
 import subprocess
 
 from envsnap.agent_runtime import LocalRunner

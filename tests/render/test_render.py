@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from envsnap.lock import lock_manifest
-from envsnap.model import Package, SystemPackage
 from envsnap.render import RenderOptions, choose_base, render_context, write_context
 from envsnap.render.quote import quote_value
 from tests.manifests import local_wheel_package, make_wheel, manifest

@@ -1,5 +1,4 @@
 """Replay's pure parts: option parsing, command mapping, environment, refusals before Docker."""
-import subprocess
 import sys
 from pathlib import Path
 

@@ -1,9 +1,6 @@
 """`envsnap run` on real subprocesses, real git repositories and real interpreters."""
 import json
-import os
-import shutil
 import subprocess
-import sys
 import tarfile
 from pathlib import Path
 

@@ -1,7 +1,5 @@
 """Small pieces of `run`: metrics API, interpreter detection, data fingerprints."""
 import json
-import os
-import stat
 from pathlib import Path
 
 import numpy as np
