@@ -143,7 +143,7 @@ def _say(msg: str) -> None:
 
 def replay_snapshot(snapshot: Path, out: Path, opts: ReplayOptions = ReplayOptions(), *,
                     envsnap_argv: Sequence[str] = (), engine=None) -> ReplayResult:
-    from ..run import collect_outputs_with_metrics
+    from ..run import collect_outputs_with_metrics, utc_iso
     from ..run.code import restore_code
     from .gpu import check_gpu_host, host_nvidia, parse_gpus
 
@@ -266,7 +266,7 @@ def replay_snapshot(snapshot: Path, out: Path, opts: ReplayOptions = ReplayOptio
         if status is None and result.exit_code not in (0, None):
             status = "crashed"
         rec = RunRecord(
-            argv=argv_scrubbed, cwd=cwd_in, started_at=_iso(time.time() - duration), ended_at=_iso(time.time()),
+            argv=argv_scrubbed, cwd=cwd_in, started_at=utc_iso(time.time() - duration), ended_at=utc_iso(),
             duration_s=round(duration, 3), exit_code=result.exit_code if result.exit_code is not None else -1,
             code=run.code, data=run.data, outputs=copied, output_patterns=list(run.output_patterns),
             metrics=metrics, partial=partial, numerics_env=env,
@@ -358,9 +358,3 @@ def _no_gpu():
     from ..model import Nvidia
 
     return Nvidia(status="skipped", reason="--gpus none")
-
-
-def _iso(ts: float) -> str:
-    from datetime import datetime, timezone
-
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

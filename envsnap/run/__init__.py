@@ -29,8 +29,10 @@ class RunResult:
     record: RunRecord
 
 
-def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def utc_iso(ts: Optional[float] = None) -> str:
+    """A run record's timestamp (UTC, microseconds): now, or the epoch time ``ts``."""
+    moment = datetime.now(timezone.utc) if ts is None else datetime.fromtimestamp(ts, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def prepare_output_dir(out: Path, *, force: bool) -> Path:
@@ -108,9 +110,9 @@ def run_snapshot(
             shim = write_shim(staging / ".shim")
             env["PYTHONPATH"] = os.pathsep.join([str(shim), *filter(None, [env.get("PYTHONPATH")])])
 
-        started = utc_now()
+        started = utc_iso()
         result = run_teed(command, cwd=str(cwd), env=env)
-        ended = utc_now()
+        ended = utc_iso()
 
         shutil.rmtree(staging / ".shim", ignore_errors=True)
         copied, metrics = collect_outputs_with_metrics(cwd, outputs, staging, metrics_path, redactor,
