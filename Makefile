@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup provision test unit demo bench clean
+.PHONY: setup provision lint test unit demo bench clean
 
 $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,11 @@ setup: $(VENV)/.installed
 
 provision:
 	bash integration/provision.sh
+
+# ruff (rules in pyproject.toml) and mypy (0 errors on envsnap/).
+lint: setup
+	$(BIN)/ruff check envsnap tests integration bench examples
+	$(BIN)/mypy
 
 unit: setup
 	$(BIN)/pytest -q tests
