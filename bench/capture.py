@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RUNS, bench_venv, median_time  # noqa: E402
+from _common import RUNS, bench_venv, median_time
 
 
 def main() -> None:

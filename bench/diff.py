@@ -96,8 +96,11 @@ def main() -> int:
             ratio = env_s / cmp_s
             good = ratio <= target and rss <= 300 << 20 and env_rc == want_rc
             ok &= good
-            print(f"{label:9s}: {' '.join(cmp_cmd[:-2]):6s} {cmp_s:6.3f} s  envsnap {env_s:6.3f} s  ratio {ratio:4.2f}x (target <= {target}x)  "
-                  f"peak RSS {rss / 2**20:6.1f} MiB (target <= 300)  exit {env_rc}  {'OK' if good else 'MISS'}")
+            print(
+                f"{label:9s}: {' '.join(cmp_cmd[:-2]):6s} {cmp_s:6.3f} s  envsnap {env_s:6.3f} s  "
+                f"ratio {ratio:4.2f}x (target <= {target}x)  "
+                f"peak RSS {rss / 2**20:6.1f} MiB (target <= 300)  exit {env_rc}  {'OK' if good else 'MISS'}"
+            )
     return 0 if ok else 1
 
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import RUNS, bench_venv, median_time  # noqa: E402
+from _common import RUNS, bench_venv, median_time
 
 TARGET_S = 1.0
 
@@ -32,7 +32,10 @@ def main() -> None:
     print(f"import numpy, torch:         {imports:6.2f} s  (median of {RUNS})")
     print(f"envsnap probe (whole suite): {suite:6.2f} s  (median of {RUNS}; {len(ran)} probes ran, "
           f"{len(results) - len(ran)} skipped/failed; probe bodies {probe_ms:.0f} ms)")
-    print(f"probes beyond the imports:   {extra:6.2f} s  (target <= {TARGET_S:.1f} s: {'OK' if extra <= TARGET_S else 'MISSED'})")
+    print(
+        f"probes beyond the imports:   {extra:6.2f} s  "
+        f"(target <= {TARGET_S:.1f} s: {'OK' if extra <= TARGET_S else 'MISSED'})"
+    )
     for r in sorted(ran, key=lambda r: -(r["ms"] or 0.0))[:5]:
         print(f"  slowest: {r['id']:<28} {r['ms']:7.1f} ms (both runs)")
 

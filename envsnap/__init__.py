@@ -3,6 +3,6 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .metrics import log_metrics  # noqa: E402  (stdlib only: keeps `import envsnap` cheap)
+from .metrics import log_metrics
 
 __all__ = ["__version__", "log_metrics"]

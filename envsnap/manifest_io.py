@@ -6,6 +6,7 @@ in each error: truncated JSON, a foreign document, a newer schema.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Type, TypeVar
@@ -27,6 +28,11 @@ def to_jsonable(model: BaseModel, redactor: Redactor | None = None) -> Any:
 
 def dumps(model: BaseModel, redactor: Redactor | None = None) -> str:
     return json.dumps(to_jsonable(model, redactor), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def manifest_sha256(manifest: Manifest) -> str:
+    """The digest of a manifest's document bytes (what labels and reports name it by)."""
+    return hashlib.sha256(dumps(manifest).encode("utf-8")).hexdigest()
 
 
 def save(model: BaseModel, path: Path | str, *, force: bool = True, redactor: Redactor | None = None) -> Path:
@@ -63,7 +69,8 @@ def load_model(path: Path | str, cls: Type[M], *, kind: str) -> M:
         raise InputError(path, f"has an invalid schema_version {version!r}")
     if version > SCHEMA_VERSION:
         raise InputError(
-            path, f"has schema_version {version}, newer than this envsnap understands ({SCHEMA_VERSION}); upgrade envsnap"
+            path,
+            f"has schema_version {version}, newer than this envsnap understands ({SCHEMA_VERSION}); upgrade envsnap",
         )
     if version < 1:
         raise InputError(path, f"has an unknown schema_version {version}")

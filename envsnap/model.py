@@ -262,6 +262,13 @@ class Manifest(Model):
     git: Git = Field(default_factory=Git)
     probes: Probes = Field(default_factory=lambda: Probes(status="skipped", reason="not run"))
 
+    def used_gpu(self) -> bool:
+        """Did the run use a GPU? A framework loaded CUDA (the probes saw it), or GPUs were there
+        and a framework was built with CUDA. A GPU host running CPU-only code does not count.
+        The one definition: the image's NVIDIA settings and replay's GPU decision both use it."""
+        loaded = any(f.cuda for f in self.cuda.frameworks if f.how == "loaded")
+        return loaded or (bool(self.nvidia.gpus) and any(f.cuda for f in self.cuda.frameworks))
+
     def package(self, name: str) -> Optional[Package]:
         from .pkgname import normalize
 

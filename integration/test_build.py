@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from envsnap.engine.build import build
-from envsnap.engine.docker_engine import Engine, Mount
+from envsnap.build.pipeline import BuildOptions, BuildResult, build_image, read_ca_bundle
+from envsnap.engines.base import Mount, RunSpec
+from envsnap.engines.docker import DockerEngine as Engine
 from envsnap.manifest_io import load_manifest
 
 pytestmark = pytest.mark.docker
@@ -83,10 +84,22 @@ def captured(tmp_path_factory) -> dict:
     return {"root": root, "venv": venv, "manifest": manifest_path, "inventory": inventory, "wheel": wheel}
 
 
+def build(manifest, *, engine, ca_bundle=None, wheelhouse=False, network=None, tag=None, context_dir=None,
+          save=None, reuse=True) -> BuildResult:
+    m = manifest if not isinstance(manifest, (str, Path)) else load_manifest(manifest)
+    opts = BuildOptions(ca_bundle=read_ca_bundle(ca_bundle), wheelhouse=wheelhouse, network=network)
+    return build_image(m, engine, opts, tag=tag, context_dir=context_dir, save=save, reuse=reuse)
+
+
+def run(engine, image, command, **kw):
+    timeout = kw.pop("timeout", None)
+    return engine.run(RunSpec(image=image, command=tuple(command), timeout_s=timeout, **kw))
+
+
 @pytest.fixture(scope="module")
 def built(engine, captured):
     res = build(captured["manifest"], ca_bundle=CA, context_dir=captured["root"] / "ctx", engine=engine,
-                save=captured["root"] / "images.tar", progress=False)
+                save=captured["root"] / "images.tar", reuse=False)
     yield res
     engine.remove_image(res.image.tag)  # layers stay cached; the per-venv tag would only pile up
 
@@ -95,16 +108,16 @@ def test_image_python_has_exactly_the_captured_packages(engine, captured, built)
     m = load_manifest(captured["manifest"])
     assert {p.name for p in m.packages.python} >= {"six", "packaging", "numpy", "tinyproj"}
     # tinyproj only exists as a local wheel file: it travelled in the wheelhouse, hash-verified.
-    tiny = next(p for p in built.lock.packages if p.name == "tinyproj")
+    tiny = next(p for p in built.prepared.lock.packages if p.name == "tinyproj")
     assert tiny.kind == "wheelhouse" and tiny.filename == captured["wheel"].name
     # Every package is pinned to the one artifact that was installed: six from PyPI; numpy from
     # wherever pip took it (this machine's file:// index holds it: then it travels in the wheelhouse).
-    locked = {p.name: p for p in built.lock.packages}
+    locked = {p.name: p for p in built.prepared.lock.packages}
     assert locked["six"].kind == "index" and locked["six"].index_url == "https://pypi.org/simple"
     assert all(len(p.hashes) == 1 for p in locked.values())
     assert "manylinux" in (locked["numpy"].filename or "")
 
-    res = engine.run(built.image.tag, ["python", "-c", INVENTORY], network="none", timeout=120)
+    res = run(engine, built.image.tag, ["python", "-c", INVENTORY], network="none", timeout=120)
     assert res.exit_code == 0, res.log
     image_inv = json.loads(res.log.strip().splitlines()[-1])
     host_inv = captured["inventory"]
@@ -115,18 +128,22 @@ def test_image_python_has_exactly_the_captured_packages(engine, captured, built)
 
 
 def test_second_build_is_served_from_cache(engine, captured, built):
-    again = build(captured["manifest"], ca_bundle=CA, context_dir=captured["root"] / "ctx2", engine=engine,
-                  progress=False)
-    assert again.image.cached, f"{again.image.cached_steps}/{again.image.steps} steps cached"
-    assert again.image.id == built.image.id and again.image.tag == built.image.tag
+    # The same context: the image is reused without a build...
+    again = build(captured["manifest"], ca_bundle=CA, context_dir=captured["root"] / "ctx2", engine=engine)
+    assert again.reused and again.image.id == built.image.id and again.image.tag == built.image.tag
+    # ...and a forced build is all cache.
+    forced = build(captured["manifest"], ca_bundle=CA, context_dir=captured["root"] / "ctx2", engine=engine,
+                   reuse=False)
+    assert forced.image.cached, f"{forced.image.cached_steps}/{forced.image.steps} steps cached"
+    assert forced.image.id == built.image.id
 
 
 def test_image_metadata_ca_bundle_and_saved_tar(engine, captured, built):
     info = engine.image_info(built.image.tag)
-    assert info.labels["dev.envsnap.manifest.sha256"] == built.lock.manifest_sha256
-    assert info.labels["org.opencontainers.image.base.name"] == built.base_image
+    assert info.labels["dev.envsnap.manifest.sha256"] == built.prepared.context.manifest_sha256
+    assert info.labels["org.opencontainers.image.base.name"] == built.prepared.base_image
     # Non-root user, writable workspace; the build's CA bundle is nowhere in the final image.
-    res = engine.run(built.image.tag, ["sh", "-c", "id -u; touch /workspace/w && echo ok; "
+    res = run(engine, built.image.tag, ["sh", "-c", "id -u; touch /workspace/w && echo ok; "
                                                    "ls /tmp/envsnap 2>&1; find / -xdev -name ca-bundle.pem 2>/dev/null"],
                      network="none", timeout=60)
     lines = res.log.split()
@@ -136,15 +153,15 @@ def test_image_metadata_ca_bundle_and_saved_tar(engine, captured, built):
     with tarfile.open(built.saved) as tf:
         names = tf.getnames()
         repos = json.load(tf.extractfile("repositories")) if "repositories" in names else {}
-    assert built.image.tag.split(":")[0] in repos and built.base_image.split(":")[0] in repos
+    assert built.image.tag.split(":")[0] in repos and built.prepared.base_image.split(":")[0] in repos
 
 
 def test_agent_runs_in_the_image(engine, captured, built):
     from envsnap.agent_runtime import build_agent_dir
 
     agent = build_agent_dir(captured["root"] / "agent")  # mounted read-only, as replay does
-    res = engine.run(built.image.tag, ["python", "/opt/envsnap-agent", "capture"],
-                     mounts=[Mount(str(agent), "/opt/envsnap-agent", read_only=True)], network="none", timeout=120)
+    res = run(engine, built.image.tag, ["python", "/opt/envsnap-agent", "capture"],
+              mounts=(Mount(str(agent), "/opt/envsnap-agent", read_only=True),), network="none", timeout=120)
     assert res.exit_code == 0, res.log[-2000:]
     data = json.loads(res.log[res.log.index("{"):])
     inside = {p["name"]: p["version"] for p in data["packages"]["python"]}
@@ -157,7 +174,7 @@ def test_env_values_round_trip_through_a_real_build(engine, captured, built):
     tricky = "a 'q' \"dq\" $HOME ${X} \\back\\ tab\t nl\nend é€😀"
     m2 = m.model_copy(update={"numerics": m.numerics.model_copy(update={"env": {"XLA_FLAGS": tricky,
                                                                                "OMP_NUM_THREADS": "1"}})})
-    res = build(m2, ca_bundle=CA, context_dir=captured["root"] / "ctx3", engine=engine, progress=False)
+    res = build(m2, ca_bundle=CA, context_dir=captured["root"] / "ctx3", engine=engine)
     env = engine.image_info(res.image.tag).env
     assert env["XLA_FLAGS"] == tricky and env["OMP_NUM_THREADS"] == "1"
     # Only the final, metadata layers differ: the package layers came from the cache.
@@ -169,16 +186,17 @@ def test_wheelhouse_build_needs_no_network(engine, captured, built):
     """--wheelhouse: every artifact travels in the context; pip runs with --no-index and the
     build's RUN steps get no network at all (the system stage comes from the cache)."""
     res = build(captured["manifest"], wheelhouse=True, context_dir=captured["root"] / "ctx-air", engine=engine,
-                tag="envsnap/replay-test:airgapped", network="none", progress=False)
-    assert res.lock.index_urls == [] and "--no-index" in res.context.dockerfile
-    assert sorted(res.lock.wheelhouse) == sorted(p.filename for p in res.lock.packages)
-    out = engine.run(res.image.tag, ["python", "-c", INVENTORY], network="none", timeout=120)
+                tag="envsnap/replay-test:airgapped", network="none")
+    lock = res.prepared.lock
+    assert lock.index_urls == [] and "--no-index" in res.prepared.context.dockerfile
+    assert sorted(lock.wheelhouse) == sorted(p.filename for p in lock.packages)
+    out = run(engine, res.image.tag, ["python", "-c", INVENTORY], network="none", timeout=120)
     assert json.loads(out.log.strip().splitlines()[-1])["packages"] == captured["inventory"]["packages"]
     engine.remove_image(res.image.tag)
 
 
 def test_run_timeout_removes_the_container(engine, built):
-    res = engine.run(built.image.tag, ["sleep", "60"], network="none", timeout=2, name="envsnap-test-timeout")
+    res = run(engine, built.image.tag, ["sleep", "60"], network="none", timeout=2, name="envsnap-test-timeout")
     assert res.timed_out and res.duration_s < 30
     assert not engine.client.containers.list(all=True, filters={"name": "envsnap-test-timeout"})
 
@@ -197,7 +215,7 @@ def test_failed_install_is_one_error_with_the_log_tail(engine, captured, tmp_pat
     wheel.unlink()  # break the hard link, then tamper with the context's copy only
     wheel.write_bytes(captured["wheel"].read_bytes() + b"\0")
     with pytest.raises(EngineError) as err:
-        engine.build(ctx_dir, "envsnap/replay-test:broken", log_path=ctx_dir / "build.log", progress=False)
+        engine.build(ctx_dir, "envsnap/replay-test:broken", log_path=ctx_dir / "build.log")
     assert err.value.message.startswith("image build failed at step ")
     assert "THESE PACKAGES DO NOT MATCH THE HASHES" in err.value.message
     assert any("tinyproj" in ln for ln in err.value.log_tail) and (ctx_dir / "build.log").is_file()

@@ -15,3 +15,9 @@ def _redaction_key(tmp_path_factory, monkeypatch):
     redact._load_key.cache_clear()
     yield
     redact._load_key.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """envsnap's cache (locks, build contexts) per test session, never the user's ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "cache"))

@@ -11,8 +11,21 @@ from pathlib import Path
 from typing import Any, List, Optional
 
 from envsnap.model import (
-    ArtifactHash, CondaPackage, Cuda, EnvsnapInfo, FrameworkCuda, GPU, Manifest, Numerics, Nvidia, OSInfo, Package,
-    Packages, PipConfig, PythonInfo, SystemPackage,
+    GPU,
+    ArtifactHash,
+    CondaPackage,
+    Cuda,
+    EnvsnapInfo,
+    FrameworkCuda,
+    Manifest,
+    Numerics,
+    Nvidia,
+    OSInfo,
+    Package,
+    Packages,
+    PipConfig,
+    PythonInfo,
+    SystemPackage,
 )
 
 DEB_PY = "3.11.2-6+deb12u6"
@@ -61,10 +74,10 @@ def manifest(
     cuda_source: str = "none",
     **sections: Any,
 ) -> Manifest:
-    py = dict(implementation="cpython", version="3.11.2", build="3.11.2 (main, Apr 28 2025, 14:11:48) [GCC 12.2.0]",
-              executable="/srv/venv/bin/python", prefix="/srv/venv", base_prefix="/usr", env_kind="venv",
-              platform="linux-x86_64", soabi="cpython-311-x86_64-linux-gnu",
-              pip_config=PipConfig(index_url=None, find_links=find_links or []))
+    py = {"implementation": "cpython", "version": "3.11.2", "build": "3.11.2 (main, Apr 28 2025, 14:11:48) [GCC 12.2.0]",
+              "executable": "/srv/venv/bin/python", "prefix": "/srv/venv", "base_prefix": "/usr", "env_kind": "venv",
+              "platform": "linux-x86_64", "soabi": "cpython-311-x86_64-linux-gnu",
+              "pip_config": PipConfig(index_url=None, find_links=find_links or [])}
     py.update(python or {})
     osp = os_packages if os_packages is not None else [
         SystemPackage(name="libc6", version="2.36-9+deb12u14", arch="amd64"),

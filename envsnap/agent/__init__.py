@@ -6,3 +6,5 @@ here must run on Python >= 3.8 with nothing but the standard library; optional h
 (threadpoolctl, pynvml) are bundled in ``_vendor`` by that builder. It prints raw JSON;
 the host side validates, redacts and types it.
 """
+
+OLDEST_PYTHON = (3, 8)  # the oldest interpreter the agent supports (tests/agent/test_stdlib_only.py)

@@ -8,7 +8,7 @@ def main(argv=None):
     if cmd == "capture":
         from .collect import main as run
     elif cmd == "probes":
-        from .probes import main as run  # noqa: F811  (owned by the probes module)
+        from .probes import main as run
     else:
         sys.stderr.write("envsnap agent: unknown command %r\n" % cmd)
         return 2

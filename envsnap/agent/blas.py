@@ -1,19 +1,7 @@
 """BLAS/OpenMP libraries actually loaded (threadpoolctl) and the numerics-relevant settings."""
 import os
 
-NUMERICS_ENV_VARS = (
-    "PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "NVIDIA_TF32_OVERRIDE",
-    "TORCH_ALLOW_TF32_CUBLAS_OVERRIDE", "CUDA_LAUNCH_BLOCKING", "TF_DETERMINISTIC_OPS",
-    "TF_CUDNN_DETERMINISTIC", "TF_ENABLE_ONEDNN_OPTS", "JAX_DEFAULT_MATMUL_PRECISION",
-    "JAX_ENABLE_X64", "XLA_FLAGS", "OMP_NUM_THREADS", "OMP_DYNAMIC", "MKL_NUM_THREADS",
-    "MKL_DYNAMIC", "MKL_CBWR", "MKL_ENABLE_INSTRUCTIONS", "KMP_DETERMINISTIC_REDUCTION",
-    "OPENBLAS_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "GOTO_NUM_THREADS",
-    "MKL_THREADING_LAYER", "OPENBLAS_VERBOSE", "BLIS_NUM_THREADS",
-    "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "ATEN_CPU_CAPABILITY",
-    "ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA", "NPY_DISABLE_CPU_FEATURES", "LD_PRELOAD",
-    "CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER",
-    "TORCH_CUDNN_V8_API_DISABLED", "TORCH_DETERMINISTIC", "NCCL_ALGO", "NCCL_PROTO",
-)
+from .vocab import NUMERICS_ENV_VARS
 
 
 def _threadpoolctl():
@@ -27,7 +15,7 @@ def _threadpoolctl():
 
 def _jsonable(v):
     if isinstance(v, dict):
-        return dict((str(k), _jsonable(x)) for k, x in v.items())
+        return {str(k): _jsonable(x) for k, x in v.items()}
     if isinstance(v, (list, tuple)):
         return [_jsonable(x) for x in v]
     if v is None or isinstance(v, (bool, int, float, str)):
@@ -70,7 +58,7 @@ def blas():
             "num_threads": lib.get("num_threads"), "threading_layer": lib.get("threading_layer"),
             "architecture": lib.get("architecture"),
         })
-    libs.sort(key=lambda l: (l["user_api"] or "", l["internal_api"] or "", l["filepath"] or ""))
+    libs.sort(key=lambda lib: (lib["user_api"] or "", lib["internal_api"] or "", lib["filepath"] or ""))
     out = {"libraries": libs, "numpy_config": numpy_config, "loaded_with": loaded}
     if not loaded:
         out.update({"status": "skipped", "reason": "numpy is not installed: no BLAS loaded to inspect"})
@@ -78,4 +66,4 @@ def blas():
 
 
 def numerics_env():
-    return dict((k, os.environ[k]) for k in sorted(NUMERICS_ENV_VARS) if k in os.environ)
+    return {k: os.environ[k] for k in sorted(NUMERICS_ENV_VARS) if k in os.environ}

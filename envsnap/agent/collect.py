@@ -12,7 +12,7 @@ def collect(cwd=None):
     t = Timer()
     out = {}
     # The NVML query can take ~100 ms on a GPU host; run it beside the rest.
-    nv_box = {}
+    nv_box = {}  # type: dict
     nv_thread = threading.Thread(target=lambda: nv_box.update(r=t.section("nvidia", gpu.nvidia)))
     nv_thread.daemon = True
     nv_thread.start()

@@ -38,7 +38,8 @@ def collect_nvml(nv):
         nv.nvmlInit()
     except Exception as exc:  # noqa: BLE001 - no driver, no library: a skip, not an error
         return skipped("NVML unavailable: %s" % (_text(exc) or type(exc).__name__))
-    out = {"gpus": [], "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
+    gpus = []  # type: list
+    out = {"gpus": gpus, "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
     try:
         for key, fn, conv in (
             ("driver_version", "nvmlSystemGetDriverVersion", _text),
@@ -55,7 +56,7 @@ def collect_nvml(nv):
         except Exception as exc:  # noqa: BLE001
             return {"status": "error", "reason": "nvmlDeviceGetCount: %s" % _text(exc)}
         for i in range(count):
-            out["gpus"].append(_gpu(nv, i))
+            gpus.append(_gpu(nv, i))
     finally:
         try:
             nv.nvmlShutdown()
@@ -137,7 +138,7 @@ def _static_version(path, names):
 
 def cuda(packages, libs, site_dirs):
     frameworks = []
-    by_name = dict((p["name"], p) for p in packages)
+    by_name = {p["name"]: p for p in packages}
     for d in site_dirs:
         if "torch" in by_name and os.path.isfile(os.path.join(d, "torch", "version.py")):
             v = _static_version(os.path.join(d, "torch", "version.py"), ["__version__", "cuda", "hip"])
@@ -161,7 +162,7 @@ def cuda(packages, libs, site_dirs):
         if name.startswith("cupy-cuda"):
             frameworks.append({"framework": "cupy", "version": by_name[name]["version"],
                                "cuda": name[len("cupy-cuda"):], "how": "static"})
-    wheels = dict((n, by_name[n]["version"]) for n in sorted(by_name) if n.startswith("nvidia-"))
+    wheels = {n: by_name[n]["version"] for n in sorted(by_name) if n.startswith("nvidia-")}
     for fw in frameworks:
         cudnn = [v for n, v in wheels.items() if n.startswith("nvidia-cudnn")]
         nccl = [v for n, v in wheels.items() if n.startswith("nvidia-nccl")]

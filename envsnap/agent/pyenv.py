@@ -1,14 +1,10 @@
 """The interpreter, its pip configuration, and every installed distribution."""
+import configparser
 import json
 import os
 import re
 import sys
 import sysconfig
-
-try:
-    import configparser
-except ImportError:  # pragma: no cover
-    configparser = None
 
 from .util import read_text
 
@@ -61,20 +57,19 @@ def _pip_config_files():
 def pip_config():
     settings = {}
     sources = {}
-    if configparser is not None:
-        for kind, path in _pip_config_files():
-            if not os.path.isfile(path):
-                continue
-            parser = configparser.RawConfigParser()
-            try:
-                parser.read(path, encoding="utf-8")
-            except Exception:  # noqa: BLE001
-                continue
-            for section in ("global", "install", "download"):
-                if parser.has_section(section):
-                    for key, value in parser.items(section):
-                        settings[key] = value
-                        sources[key] = "%s:%s" % (kind, path)
+    for kind, path in _pip_config_files():
+        if not os.path.isfile(path):
+            continue
+        parser = configparser.RawConfigParser()
+        try:
+            parser.read(path, encoding="utf-8")
+        except Exception:  # noqa: BLE001
+            continue
+        for section in ("global", "install", "download"):
+            if parser.has_section(section):
+                for key, value in parser.items(section):
+                    settings[key] = value
+                    sources[key] = "%s:%s" % (kind, path)
     for key, value in os.environ.items():
         if key.startswith("PIP_") and key not in ("PIP_CONFIG_FILE",):
             name = key[4:].lower().replace("_", "-")
@@ -89,14 +84,14 @@ def pip_config():
         "extra_index_urls": split(settings.get("extra-index-url")),
         "find_links": split(settings.get("find-links")),
         "trusted_hosts": split(settings.get("trusted-host")),
-        "sources": dict((k, sources[k]) for k in sorted(sources) if k in (
-            "index-url", "extra-index-url", "find-links", "trusted-host")),
+        "sources": {k: sources[k] for k in sorted(sources) if k in (
+            "index-url", "extra-index-url", "find-links", "trusted-host")},
     }
 
 
 def python_info():
     try:
-        import pip  # noqa: F401
+        import pip
         pip_version = pip.__version__
     except Exception:  # noqa: BLE001
         pip_version = None
@@ -211,7 +206,7 @@ def packages(pip_cfg):
         from importlib import metadata
     except ImportError:  # pragma: no cover - Python 3.7
         return {"status": "error", "reason": "importlib.metadata unavailable (Python < 3.8)"}
-    seen = {}
+    seen = {}  # type: dict
     for dist in metadata.distributions():
         try:
             rec = _dist_record(dist, pip_cfg)
@@ -221,7 +216,7 @@ def packages(pip_cfg):
                    "broken": "%s: %s" % (type(exc).__name__, exc)}
         # First on sys.path wins, as at import time.
         seen.setdefault(rec["name"], rec)
-    out = {"python": [seen[k] for k in sorted(seen)], "conda": [], "conda_prefix": None}
+    out = {"python": [seen[k] for k in sorted(seen)], "conda": [], "conda_prefix": None}  # type: dict
     conda_meta = os.path.join(sys.prefix, "conda-meta")
     if os.path.isdir(conda_meta):
         out["conda_prefix"] = sys.prefix

@@ -75,7 +75,7 @@ def _dpkg_status():
     text = read_text("/var/lib/dpkg/status")
     if text is None:
         return None
-    pkgs = {}
+    pkgs = {}  # type: dict
     for block in text.split("\n\n"):
         fields = {}
         for line in block.splitlines():
@@ -102,7 +102,7 @@ def _dpkg_owners(paths, status):
                 wanted.add(cand[4:])  # dpkg lists /lib/... on merged-/usr systems
             else:
                 wanted.add("/usr" + cand)
-    needles = set(w.encode() for w in wanted)
+    needles = {w.encode() for w in wanted}
     owners = set()
     for lst in glob.glob("/var/lib/dpkg/info/*.list"):
         try:
@@ -173,9 +173,9 @@ def cpu():
     text = read_text("/proc/cpuinfo")
     if text is None:
         return skipped("no /proc/cpuinfo (non-Linux): the host side fills this with py-cpuinfo")
-    first = {}
+    first = {}  # type: dict
     physical = set()
-    cur = {}
+    cur = {}  # type: dict
     for line in text.splitlines() + [""]:
         if not line.strip():
             if cur:
@@ -208,7 +208,7 @@ def cpu():
         if line.startswith("MemTotal:"):
             mem = int(line.split()[1]) * 1024
     try:
-        available = len(os.sched_getaffinity(0))
+        available = len(os.sched_getaffinity(0))  # type: int | None
     except (AttributeError, OSError):
         available = os.cpu_count()
     none_phys = (None, None) in physical

@@ -11,7 +11,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Type
 
 from pydantic import ValidationError
 
@@ -19,13 +19,27 @@ from .. import __version__
 from ..agent_runtime import AgentRunner, LocalRunner, resolve_python
 from ..errors import InterpreterError
 from ..model import (
-    CPU, Blas, Cuda, EnvsnapInfo, FrameworkCuda, Git, Host, Manifest, Nvidia, Numerics, OSInfo, Packages, Probes, PythonInfo,
+    CPU,
+    Blas,
+    Cuda,
+    EnvsnapInfo,
+    FrameworkCuda,
+    Git,
+    Host,
+    Manifest,
+    Numerics,
+    Nvidia,
+    OSInfo,
+    Packages,
+    Probes,
+    PythonInfo,
+    Section,
 )
 from ..redact import Redactor
 
 AGENT_TIMEOUT_S = 300.0
 
-_SECTIONS = {
+_SECTIONS: Dict[str, Type[Section]] = {
     "host": Host, "os": OSInfo, "python": PythonInfo, "packages": Packages, "cpu": CPU,
     "nvidia": Nvidia, "cuda": Cuda, "blas": Blas, "git": Git,
 }
@@ -38,7 +52,8 @@ def run_agent_capture(runner: AgentRunner, cwd: Optional[str] = None) -> Dict[st
     if out.returncode != 0:
         last = (out.stderr.strip().splitlines() or ["no output"])[-1]
         raise InterpreterError(
-            f"{runner.description}: not a usable Python interpreter (envsnap agent exited {out.returncode}: {last[:200]})"
+            f"{runner.description}: not a usable Python interpreter "
+            f"(envsnap agent exited {out.returncode}: {last[:200]})"
         )
     try:
         data = json.loads(out.stdout)
@@ -49,7 +64,7 @@ def run_agent_capture(runner: AgentRunner, cwd: Optional[str] = None) -> Dict[st
     return data
 
 
-def _section(name: str, cls: type, raw: Any) -> Any:
+def _section(name: str, cls: Type[Section], raw: Any) -> Any:
     if not isinstance(raw, dict):
         return cls(status="error", reason=f"agent returned no {name} data")
     try:
@@ -67,9 +82,14 @@ def _cpu_fallback() -> Dict[str, Any]:
     info = cpuinfo.get_cpu_info()
     flags = sorted(info.get("flags", []))
     return {
-        "model": info.get("brand_raw"), "vendor": info.get("vendor_id_raw"), "arch": info.get("arch"),
-        "family": info.get("family"), "model_id": info.get("model"), "stepping": info.get("stepping"),
-        "flags": flags, "isa": [f for f in flags if f.startswith(("avx", "fma", "amx", "sse", "f16c", "neon", "asimd"))],
+        "model": info.get("brand_raw"),
+        "vendor": info.get("vendor_id_raw"),
+        "arch": info.get("arch"),
+        "family": info.get("family"),
+        "model_id": info.get("model"),
+        "stepping": info.get("stepping"),
+        "flags": flags,
+        "isa": [f for f in flags if f.startswith(("avx", "fma", "amx", "sse", "f16c", "neon", "asimd"))],
         "cores_logical": info.get("count"),
         "caches": {k: str(info[k]) for k in ("l1_data_cache_size", "l2_cache_size", "l3_cache_size") if info.get(k)},
     }
@@ -112,16 +132,14 @@ def capture_environment(
     if probe_run is not None:
         sections["probes"] = probe_run.probes
         flags = redactor.obj(dict(probe_run.flags))
-        sections["cuda"] = _with_loaded_versions(sections["cuda"], flags)
+        sections["cuda"] = with_loaded_versions(sections["cuda"], probe_run.loaded)
         durations["probes"] = round(sum(r.ms or 0.0 for r in probe_run.probes.results), 3)
     else:
         sections["probes"] = Probes(status="skipped", reason="--no-probes")
     sections["numerics"] = Numerics(env=numerics_raw.get("env") or {}, flags=dict(sorted(flags.items())))
 
     skipped = {
-        name: (sec.reason or sec.status)
-        for name, sec in sections.items()
-        if getattr(sec, "status", "ok") != "ok"
+        name: (sec.reason or sec.status) for name, sec in sections.items() if getattr(sec, "status", "ok") != "ok"
     }
     durations["total"] = round((time.perf_counter() - started) * 1000.0, 3)
     info = EnvsnapInfo(
@@ -134,40 +152,15 @@ def capture_environment(
     return Manifest(envsnap=info, env=env, **sections)
 
 
-def _cuda_runtime(v: Any) -> Optional[str]:
-    """A CUDA runtime version as the runtime API reports it: 12040 -> "12.4"."""
-    if v is None or isinstance(v, str):
-        return v
-    return f"{int(v) // 1000}.{(int(v) % 1000) // 10}"
-
-
-def _lib_version(v: Any) -> Optional[str]:
-    """cuDNN / NCCL integer versions: 8902 -> "8.9.2" (major*1000); 90100 -> "9.1.0" and NCCL's
-    21805 -> "2.18.5" (major*10000, the encoding cuDNN 9 and NCCL 2.9+ use)."""
-    if v is None or isinstance(v, str):
-        return v
-    n = int(v)
-    if n >= 10000:
-        return f"{n // 10000}.{(n % 10000) // 100}.{n % 100}"
-    return f"{n // 1000}.{(n % 1000) // 100}.{n % 100}"
-
-
-def _with_loaded_versions(cuda: Cuda, flags: Dict[str, Any]) -> Cuda:
-    """Replace the versions read from files with what the probe worker actually loaded."""
-    loaded: Dict[str, Dict[str, Any]] = {}
-    for key in [k for k in flags if k.startswith("loaded.")]:
-        _, fw, field = key.split(".", 2)
-        loaded.setdefault(fw, {})[field] = flags.pop(key)
+def with_loaded_versions(cuda: Cuda, loaded: Sequence[FrameworkCuda]) -> Cuda:
+    """The cuda section with the versions read from files replaced by what was actually loaded."""
     if not loaded or cuda.status != "ok":
         return cuda
     frameworks = {f.framework: f for f in cuda.frameworks}
-    for fw, info in sorted(loaded.items()):
-        static = frameworks.get(fw)
-        frameworks[fw] = FrameworkCuda(
-            framework=fw, version=str(info.get("version") or (static.version if static else "")) or None,
-            cuda=_cuda_runtime(info.get("cuda")), cudnn=_lib_version(info.get("cudnn")),
-            nccl=_lib_version(info.get("nccl")),
-            how="loaded")
+    for fw in loaded:
+        static = frameworks.get(fw.framework)
+        version = fw.version or (static.version if static else None)
+        frameworks[fw.framework] = fw.model_copy(update={"version": version})
     return cuda.model_copy(update={"frameworks": [frameworks[k] for k in sorted(frameworks)]})
 
 

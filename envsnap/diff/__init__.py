@@ -2,7 +2,7 @@
 
     diff_outputs(a, b, rtol=None, atol=None) -> OutputsDiff     two files or two folders
     diff_manifests(a, b) -> EnvDiff                             two Manifest objects
-    diff_snapshots(a, b, rtol=None, atol=None) -> SnapshotDiff  two snapshot/replay folders
+    diff_snapshots(a, b, rtol=None, atol=None) -> SnapshotDiff  two Snapshot values
 
 Every result has ``.verdict`` and ``.exit_code``; envsnap.report.diff_* render them.
 """

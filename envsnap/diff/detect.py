@@ -10,7 +10,13 @@ from .envdiff import diff_manifests
 from .folders import diff_outputs
 from .loaders import is_manifest_json
 from .results import EnvDiff, OutputsDiff, SnapshotDiff
-from .snapshot import diff_snapshots, is_snapshot
+from ..snapshot import layout, read_snapshot
+from .snapshot import diff_snapshots
+
+
+def _snapshot_like(p: Path) -> bool:
+    """A snapshot/replay folder, or a folder holding just a manifest (a capture)."""
+    return p.is_dir() and ((p / layout.MANIFEST).is_file() or (p / layout.RUN).is_file())
 
 DiffResult = Union[OutputsDiff, EnvDiff, SnapshotDiff]
 
@@ -23,9 +29,9 @@ def diff_paths(a: Path, b: Path, *, rtol: Optional[float] = None, atol: Optional
         if not p.exists():
             raise InputError(p, "no such file or folder")
     if a.is_dir() and b.is_dir():
-        sa, sb = is_snapshot(a), is_snapshot(b)
+        sa, sb = _snapshot_like(a), _snapshot_like(b)
         if sa and sb:
-            return diff_snapshots(a, b, rtol=rtol, atol=atol)
+            return _diff_snapshot_folders(a, b, rtol=rtol, atol=atol)
         if sa != sb:
             plain, snap = (b, a) if sa else (a, b)
             raise InputError(plain, f"is not a snapshot folder (no manifest.json) but {snap} is; "
@@ -41,3 +47,21 @@ def diff_paths(a: Path, b: Path, *, rtol: Optional[float] = None, atol: Optional
         manifest, data = (a, b) if ma else (b, a)
         raise InputError(data, f"is a data file but {manifest} is an envsnap manifest: cannot compare a manifest with data")
     return diff_outputs(a, b, rtol=rtol, atol=atol)
+
+
+def _diff_snapshot_folders(a: Path, b: Path, *, rtol: Optional[float], atol: Optional[float]) -> DiffResult:
+    """A replay whose in-container capture failed has run.json but no manifest.json: its numbers
+    are still compared, against the other side's environment, with a note."""
+    have_a, have_b = (a / layout.MANIFEST).is_file(), (b / layout.MANIFEST).is_file()
+    if have_a and have_b:
+        return diff_snapshots(read_snapshot(a), read_snapshot(b), rtol=rtol, atol=atol)
+    if not (have_a or have_b):
+        raise InputError(a, f"neither {a} nor {b} holds a {layout.MANIFEST}: compare their outputs/ folders instead")
+    full, partial = (a, b) if have_a else (b, a)
+    from ..manifest_io import load_run
+    from ..snapshot import Snapshot
+
+    ref = read_snapshot(full)
+    other = Snapshot(manifest=ref.manifest, run=load_run(partial / layout.RUN), root=partial, kind="replay")
+    sa, sb = (ref, other) if have_a else (other, ref)
+    return diff_snapshots(sa, sb, rtol=rtol, atol=atol, environment=False, missing_env=str(partial))

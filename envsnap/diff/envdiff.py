@@ -262,7 +262,7 @@ def diff_manifests(a: Manifest, b: Manifest, *, a_label: str = "A", b_label: str
 _CAUSE_TIER = (("numerics.env", "numerics.flag", "env", "package."), ("code",), ())
 
 
-def _order(d: Difference) -> Tuple[int, int, int, str, str, str]:
+def _order(d: Difference) -> Tuple[int, int, int, int, str, str]:
     is_probe = d.category.startswith("probe")
     confirmed = any(line.startswith(CONFIRMED) for line in d.details)
     tier = next(i for i, prefixes in enumerate(_CAUSE_TIER) if not prefixes or d.category.startswith(prefixes))

@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from packaging.tags import parse_tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
@@ -77,7 +77,7 @@ class _Links(HTMLParser):
         super().__init__()
         self.links: List[str] = []
 
-    def handle_starttag(self, tag: str, attrs) -> None:  # type: ignore[no-untyped-def]
+    def handle_starttag(self, tag: str, attrs: List[Tuple[str, Optional[str]]]) -> None:
         if tag == "a":
             href = dict(attrs).get("href")
             if href:
@@ -100,7 +100,7 @@ def _fetch(url: str, timeout: float = 60.0) -> tuple[str, bytes, str]:
         "Accept": "application/vnd.pypi.simple.v1+json, text/html;q=0.1",
         "User-Agent": "envsnap",
     })
-    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - index URLs only
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
         return resp.headers.get("Content-Type", ""), resp.read(), resp.geturl()
 
 
@@ -168,7 +168,8 @@ def find_local_wheel(
     return None
 
 
-def pick_index_file(files: Sequence[IndexFile], name: str, version: str, wheel_tags: Sequence[str]) -> Optional[IndexFile]:
+def pick_index_file(files: Sequence[IndexFile], name: str, version: str,
+                    wheel_tags: Sequence[str]) -> Optional[IndexFile]:
     """The index artifact that was installed: the wheel with the recorded tags (else the sdist)."""
     wheels = [f for f in files if wheel_matches(f.filename, name, version, wheel_tags)]
     if wheels:
@@ -184,7 +185,7 @@ def download(url: str, dest: Path, sha256: Optional[str]) -> str:
     tmp = dest.with_name(dest.name + ".part")
     h = hashlib.sha256()
     req = urllib.request.Request(url, headers={"User-Agent": "envsnap"})
-    with urllib.request.urlopen(req, timeout=300) as resp, open(tmp, "wb") as out:  # noqa: S310
+    with urllib.request.urlopen(req, timeout=300) as resp, open(tmp, "wb") as out:
         for block in iter(lambda: resp.read(_CHUNK), b""):
             h.update(block)
             out.write(block)

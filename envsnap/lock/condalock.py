@@ -13,7 +13,7 @@ from ..model import CondaPackage
 
 
 def render_conda_lock(
-    packages: Sequence[CondaPackage], *, platform: str, manifest_sha256: str
+    packages: Sequence[CondaPackage], *, platform: str, inputs_sha256: str
 ) -> Tuple[Optional[str], List[Tuple[str, str, str]]]:
     """Return (conda-lock.yml text or None, [(name, version, why skipped)])."""
     from conda_lock.lockfile import write_conda_lock_file
@@ -39,7 +39,7 @@ def render_conda_lock(
         return None, skipped
     platforms = sorted({d.platform for d in deps if d.platform != "noarch"} or {platform})
     meta = LockMeta(
-        content_hash={pl: manifest_sha256 for pl in platforms},
+        content_hash=dict.fromkeys(platforms, inputs_sha256),
         channels=[Channel.from_string(c) for c in channels],
         platforms=platforms,
         sources=["manifest.json"],

@@ -11,7 +11,6 @@ Editable/local-directory/VCS installs cannot be hash-pinned; they are skipped wi
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import urllib.parse
@@ -27,15 +26,12 @@ from ..model import Manifest, Package
 from ..redact import Redactor
 from . import artifacts as art
 from .condalock import render_conda_lock
+from .key import lock_key
 from .model import LockedPackage, LockResult, SkippedPackage
 from .piptools import compile_hashes
 from .pylock import render_pylock
 
 DEFAULT_INDEX = "https://pypi.org/simple"
-
-
-def manifest_sha256(manifest: Manifest) -> str:
-    return hashlib.sha256(dumps(manifest).encode("utf-8")).hexdigest()
 
 
 def _skip_reason(p: Package) -> Optional[str]:
@@ -74,7 +70,8 @@ def _pip_indexes(manifest: Manifest) -> tuple[List[str], List[str]]:
     """(remote indexes in pip's order, local file:// indexes), credentials stripped."""
     cfg = manifest.python.pip_config
     urls = [cfg.index_url or DEFAULT_INDEX, *cfg.extra_index_urls]
-    remote, local = [], []
+    remote: List[str] = []
+    local: List[str] = []
     for u in urls:
         u = art.strip_credentials(u)
         (local if u.startswith("file:") else remote).append(u)
@@ -98,7 +95,7 @@ def lock_manifest(
     house = out / "wheelhouse"
     for stale in house.iterdir():
         stale.unlink()
-    digest = manifest_sha256(manifest)
+    digest = lock_key(manifest, wheelhouse=wheelhouse)
     warnings: List[str] = []
     skipped: List[SkippedPackage] = []
     cfg = manifest.python.pip_config
@@ -191,16 +188,16 @@ def lock_manifest(
     locked.sort(key=lambda lp: lp.name)
     index_urls = sorted({lp.index_url for lp in locked if lp.kind == "index" and lp.index_url},
                         key=lambda u: remote.index(u) if u in remote else len(remote))
-    pylock, pw = render_pylock(locked, python_version=manifest.python.version, manifest_sha256=digest,
+    pylock, pw = render_pylock(locked, python_version=manifest.python.version, inputs_sha256=digest,
                                files=files_by_pkg)
     warnings += pw
     conda_yml = None
     if manifest.packages.conda:
         conda_yml, conda_skipped = render_conda_lock(manifest.packages.conda, platform=_conda_platform(manifest),
-                                                     manifest_sha256=digest)
+                                                     inputs_sha256=digest)
         skipped += [SkippedPackage(name=n, version=v, reason=r) for n, v, r in conda_skipped]
     result = LockResult(
-        manifest_sha256=digest, packages=locked, skipped=sorted(skipped, key=lambda s: s.name),
+        inputs_sha256=digest, packages=locked, skipped=sorted(skipped, key=lambda s: s.name),
         wheelhouse=sorted(lp.filename for lp in locked if lp.kind == "wheelhouse" and lp.filename),
         index_urls=index_urls, requirements_txt=render_requirements(locked, index_urls),
         pylock_toml=pylock, conda_lock_yml=conda_yml, warnings=warnings, directory=str(out),

@@ -34,7 +34,7 @@ class SkippedPackage(_Model):
 class LockResult(_Model):
     """Everything render needs, file contents included, so rendering stays pure."""
 
-    manifest_sha256: str
+    inputs_sha256: str  # digest of everything the lock depends on (lock/key.py)
     packages: List[LockedPackage] = Field(default_factory=list)
     skipped: List[SkippedPackage] = Field(default_factory=list)
     wheelhouse: List[str] = Field(default_factory=list)  # file names under wheelhouse/

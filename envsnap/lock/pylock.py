@@ -21,7 +21,7 @@ def render_pylock(
     packages: Sequence[LockedPackage],
     *,
     python_version: Optional[str],
-    manifest_sha256: str,
+    inputs_sha256: str,
     files: Mapping[str, Sequence[IndexFile]],
 ) -> tuple[str, List[str]]:
     """Return (pylock.toml text, warnings). ``files``: index files per package name."""
@@ -59,5 +59,5 @@ def render_pylock(
     if python_version:
         doc["requires-python"] = f"=={python_version}"
     doc["packages"] = entries
-    doc["tool"] = {"envsnap": {"manifest-sha256": manifest_sha256}}
+    doc["tool"] = {"envsnap": {"inputs-sha256": inputs_sha256}}
     return tomli_w.dumps(doc), warnings

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import signal
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from pydantic import ValidationError
 
@@ -18,7 +18,7 @@ from ..agent.probes.catalogue import Spec, select
 from ..agent.probes.worker import PREFIX
 from ..agent_runtime import AgentOutput, AgentRunner
 from ..errors import InterpreterError, UsageError
-from ..model import ProbeResult, Probes
+from ..model import FrameworkCuda, ProbeResult, Probes
 
 DEFAULT_BUDGET_S = 30.0  # per probe; the CPU suite takes milliseconds per probe
 IMPORT_BUDGET_S = 300.0  # per framework import (a cold torch import on a slow disk)
@@ -28,6 +28,7 @@ IMPORT_BUDGET_S = 300.0  # per framework import (a cold torch import on a slow d
 class ProbeRun:
     probes: Probes
     flags: Dict[str, Any] = field(default_factory=dict)  # framework switches -> manifest.numerics.flags
+    loaded: Tuple[FrameworkCuda, ...] = ()  # what the worker's frameworks actually loaded (CUDA, cuDNN, NCCL)
 
 
 @dataclass
@@ -37,6 +38,7 @@ class _Attempt:
     results: Dict[str, ProbeResult] = field(default_factory=dict)
     imports: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     flags: Optional[Dict[str, Any]] = None
+    loaded: Dict[str, Dict[str, Any]] = field(default_factory=dict)
     running: Optional[str] = None  # the step that had started and not finished
     started: bool = False  # any protocol line at all
     done: bool = False
@@ -67,6 +69,7 @@ def _parse(stdout: str) -> _Attempt:
             att.running = None
         elif "flags" in msg:
             att.flags = dict(msg["flags"])
+            att.loaded = {str(k): dict(v) for k, v in (msg.get("loaded") or {}).items() if isinstance(v, dict)}
             att.running = None
         elif msg.get("done"):
             att.done = True
@@ -106,7 +109,9 @@ def exit_reason(out: AgentOutput, budget_s: float) -> str:
     return f"the interpreter exited with status {rc}" + (f": {tail[0].strip()[:200]}" if tail else "")
 
 
-def run_probes(runner: AgentRunner, *, budget_s: float = DEFAULT_BUDGET_S, only: Optional[Sequence[str]] = None) -> ProbeRun:
+def run_probes(
+    runner: AgentRunner, *, budget_s: float = DEFAULT_BUDGET_S, only: Optional[Sequence[str]] = None
+) -> ProbeRun:
     """Run the probes (all, or those whose id or id prefix is in ``only``) in the runner's
     interpreter. ``budget_s`` bounds each probe; a probe over budget is recorded as failed."""
     if budget_s <= 0:
@@ -119,12 +124,21 @@ def run_probes(runner: AgentRunner, *, budget_s: float = DEFAULT_BUDGET_S, only:
     by_id = {s.id: s for s in specs}
     results: Dict[str, ProbeResult] = {}
     flags: Dict[str, Any] = {}
+    loaded: Tuple[FrameworkCuda, ...] = ()
     pending: List[str] = [s.id for s in specs]
     one_at_a_time = False
     heard = False  # has any worker spoken the protocol yet?
     while pending:
         batch = pending[:1] if one_at_a_time else pending
-        args = ["probes", "--budget", f"{budget_s:g}", "--import-budget", f"{IMPORT_BUDGET_S:g}", "--ids", ",".join(batch)]
+        args = [
+            "probes",
+            "--budget",
+            f"{budget_s:g}",
+            "--import-budget",
+            f"{IMPORT_BUDGET_S:g}",
+            "--ids",
+            ",".join(batch),
+        ]
         # the worker's own watchdog fires first; this outer limit only catches a wedged process
         timeout = 4 * IMPORT_BUDGET_S + len(batch) * (budget_s + 5.0) + 30.0
         try:
@@ -145,10 +159,11 @@ def run_probes(runner: AgentRunner, *, budget_s: float = DEFAULT_BUDGET_S, only:
         results.update({k: v for k, v in att.results.items() if k in by_id})
         if att.flags is not None and not flags:
             flags = att.flags
+            loaded = decode_loaded(att.loaded)
         if not att.done:
             running = att.running
             reason = exit_reason(out, budget_s if running in by_id else IMPORT_BUDGET_S)
-            if running in by_id:
+            if running is not None and running in by_id:
                 results[running] = _failed(by_id[running], reason)
             elif running and running.startswith("import:"):
                 fw = running.split(":", 1)[1]
@@ -164,5 +179,45 @@ def run_probes(runner: AgentRunner, *, budget_s: float = DEFAULT_BUDGET_S, only:
         pending = [p for p in pending if p not in results]
     ordered = [results[s.id] for s in specs]
     failed = sum(r.status == "failed" for r in ordered)
-    section = Probes(status="ok", reason=f"{failed} of {len(ordered)} probes failed" if failed else None, results=ordered)
-    return ProbeRun(probes=section, flags=flags)
+    section = Probes(
+        status="ok", reason=f"{failed} of {len(ordered)} probes failed" if failed else None, results=ordered
+    )
+    return ProbeRun(probes=section, flags=flags, loaded=loaded)
+
+
+def _cuda_runtime(v: Any) -> Optional[str]:
+    """A CUDA runtime version as the runtime API reports it: 12040 -> "12.4"."""
+    if v is None or isinstance(v, str):
+        return v
+    return f"{int(v) // 1000}.{(int(v) % 1000) // 10}"
+
+
+def _lib_version(v: Any) -> Optional[str]:
+    """cuDNN / NCCL integer versions: 8902 -> "8.9.2" (major*1000); 90100 -> "9.1.0" and NCCL's
+    21805 -> "2.18.5" (major*10000, the encoding cuDNN 9 and NCCL 2.9+ use)."""
+    if v is None or isinstance(v, str):
+        return v
+    n = int(v)
+    if n >= 10000:
+        return f"{n // 10000}.{(n % 10000) // 100}.{n % 100}"
+    return f"{n // 1000}.{(n % 1000) // 100}.{n % 100}"
+
+
+def decode_loaded(raw: Dict[str, Dict[str, Any]]) -> Tuple[FrameworkCuda, ...]:
+    """The worker's raw per-framework values as typed records (versions decoded)."""
+    out = []
+    for fw, info in sorted(raw.items()):
+        try:
+            out.append(
+                FrameworkCuda(
+                    framework=fw,
+                    version=str(info["version"]) if info.get("version") else None,
+                    cuda=_cuda_runtime(info.get("cuda")),
+                    cudnn=_lib_version(info.get("cudnn")),
+                    nccl=_lib_version(info.get("nccl")),
+                    how="loaded",
+                )
+            )
+        except (TypeError, ValueError) as exc:
+            out.append(FrameworkCuda(framework=fw, how="loaded", error=f"unreadable versions: {exc}"))
+    return tuple(out)

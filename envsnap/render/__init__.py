@@ -1,7 +1,16 @@
 """Rendering: Manifest + LockResult + RenderOptions -> BuildContext (pure), written atomically."""
-from .base import choose_base, describe, gpu_used, local_default
+from .base import choose_base, describe, local_default
 from .context import render_context, write_context
 from .model import BaseImage, BuildContext, PythonPlan, RenderOptions
 
-__all__ = ["BaseImage", "BuildContext", "PythonPlan", "RenderOptions", "choose_base", "describe", "gpu_used",
-           "local_default", "render_context", "write_context"]
+__all__ = [
+    "BaseImage",
+    "BuildContext",
+    "PythonPlan",
+    "RenderOptions",
+    "choose_base",
+    "describe",
+    "local_default",
+    "render_context",
+    "write_context",
+]

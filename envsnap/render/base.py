@@ -46,10 +46,6 @@ def distro_python_version(m: Manifest) -> Optional[str]:
     return None
 
 
-def gpu_used(m: Manifest) -> bool:
-    return bool(m.nvidia.gpus) or any(f.cuda for f in m.cuda.frameworks if f.how == "loaded")
-
-
 def _os_tag(m: Manifest) -> Optional[str]:
     if m.os.id == "ubuntu" and m.os.version_id:
         return f"ubuntu{m.os.version_id}"
@@ -70,7 +66,7 @@ def _cuda_version(m: Manifest) -> Optional[str]:
 def choose_base(m: Manifest) -> BaseImage:
     """The preferred base image for ``m`` (not yet checked for availability)."""
     codename = m.os.codename if m.os.id == "debian" and m.os.codename in _DEBIAN_CODENAMES else None
-    if gpu_used(m) and m.cuda.source == "system":
+    if m.used_gpu() and m.cuda.source == "system":
         cuda = _cuda_version(m)
         os_tag = _os_tag(m) or "ubuntu22.04"
         if cuda:

@@ -12,20 +12,20 @@ from typing import Dict, List, Optional, Tuple, Union
 
 import jinja2
 
+from ..agent.vocab import HOST_SPECIFIC_ENV, NUMERICS_ENV_VARS
+from ..build import paths
 from ..errors import EnvsnapError, OutputError
 from ..fsutil import write_bytes_atomic
 from ..lock.model import LockResult
-from ..manifest_io import dumps
+from ..manifest_io import dumps, manifest_sha256
 from ..model import Manifest
-from ..redact import NUMERICS_ENV_VARS, Redactor
-from .base import choose_base, describe, gpu_used
+from ..redact import Redactor
+from .base import choose_base, describe
 from .model import BaseImage, BuildContext, RenderOptions
 from .python import plan_python
 from .quote import quote_value
 
 _DEB_SPEC = re.compile(r"^[a-z0-9][a-z0-9.+\-]*(?:=[A-Za-z0-9.+~:\-]+)?$")
-# Not baked into an image: host paths or device selections that would break elsewhere.
-_ENV_NOT_BAKED = {"LD_PRELOAD": "a host library path", "NVIDIA_VISIBLE_DEVICES": "set from the GPU decision"}
 
 
 def _template_env(template_dir: Optional[Path]) -> jinja2.Environment:
@@ -73,18 +73,18 @@ def _env_and_labels(m: Manifest, lock: LockResult, base: BaseImage, opts: Render
     for name in sorted(m.numerics.env):
         if name not in NUMERICS_ENV_VARS:
             continue
-        if name in _ENV_NOT_BAKED:
-            warnings.append(f"{name} is not set in the image ({_ENV_NOT_BAKED[name]}); captured value "
+        if name in HOST_SPECIFIC_ENV:
+            warnings.append(f"{name} is not set in the image ({HOST_SPECIFIC_ENV[name]}); captured value "
                             f"{m.numerics.env[name]!r}")
             continue
         env[name] = m.numerics.env[name]
-    if gpu_used(m):
+    if m.used_gpu():
         env["NVIDIA_VISIBLE_DEVICES"] = "all"
         env["NVIDIA_DRIVER_CAPABILITIES"] = "compute,utility"
     labels = {
         "org.opencontainers.image.title": "envsnap replay",
         "org.opencontainers.image.base.name": base.ref.split("@", 1)[0],
-        "dev.envsnap.manifest.sha256": lock.manifest_sha256,
+        "dev.envsnap.manifest.sha256": manifest_sha256(m),
         "dev.envsnap.python.version": m.python.version or "unknown",
         "dev.envsnap.python.provider": provider,
     }
@@ -95,16 +95,19 @@ def _env_and_labels(m: Manifest, lock: LockResult, base: BaseImage, opts: Render
     return env, labels, warnings
 
 
-def render_context(manifest: Manifest, lock: LockResult, options: RenderOptions = RenderOptions(), *,
+def render_context(manifest: Manifest, lock: LockResult, options: Optional[RenderOptions] = None, *,
                    template_dir: Optional[Path] = None) -> BuildContext:
     """Render the Dockerfile and gather the context files. Pure: reads no state but templates."""
+    options = options or RenderOptions()
     if options.base_image:
         base = describe(options.base_image, manifest)
     else:
         base = choose_base(manifest)
     from_ref = base.ref
     if options.base_digest and "@" not in from_ref:
-        from_ref = f"{from_ref.rsplit(':', 1)[0] if ':' in from_ref.rsplit('/', 1)[-1] else from_ref}@{options.base_digest}"
+        from_ref = (
+            f"{from_ref.rsplit(':', 1)[0] if ':' in from_ref.rsplit('/', 1)[-1] else from_ref}@{options.base_digest}"
+        )
     plan = plan_python(manifest, base)
     bad = [p for p in plan.apt_packages if not _DEB_SPEC.match(p)]
     if bad:
@@ -132,12 +135,23 @@ def render_context(manifest: Manifest, lock: LockResult, options: RenderOptions 
     tenv = _template_env(template_dir)
     tpl = tenv.get_template("Dockerfile.j2")
     dockerfile = tpl.render(
-        manifest_sha256=lock.manifest_sha256, envsnap_version=options.envsnap_version, base=base,
-        from_ref=from_ref, warnings=warnings, char_args=sorted(build_args), python=plan,
+        manifest_sha256=manifest_sha256(manifest),
+        envsnap_version=options.envsnap_version,
+        base=base,
+        from_ref=from_ref,
+        warnings=warnings,
+        char_args=sorted(build_args),
+        python=plan,
         apt_sources=_apt_sources(base) if plan.apt_packages else None,
         builder_apt=bool(lock.index_urls) and options.ca_bundle is None and base.apt,
-        ca_bundle=options.ca_bundle is not None, index_args=_index_args(lock),
-        env=env_q, labels=labels_q, user=options.user, uid=options.uid, workdir=options.workdir,
+        ca_bundle=options.ca_bundle is not None,
+        index_args=_index_args(lock),
+        env=env_q,
+        labels=labels_q,
+        user=options.user,
+        uid=options.uid,
+        workdir=options.workdir,
+        etc_dir=paths.ETC_DIR,
     )
     files: Dict[str, bytes] = {
         "Dockerfile": red.text(dockerfile).encode("utf-8"),
@@ -149,12 +163,25 @@ def render_context(manifest: Manifest, lock: LockResult, options: RenderOptions 
     if lock.conda_lock_yml:
         files["conda-lock.yml"] = red.text(lock.conda_lock_yml).encode("utf-8")
     if plan.apt_packages:
-        files["apt-install.sh"] = tenv.get_template("apt-install.sh.j2").render().encode("utf-8")
+        files["apt-install.sh"] = (
+            tenv.get_template("apt-install.sh.j2")
+            .render(etc_dir=paths.ETC_DIR, apt_mismatch=paths.APT_MISMATCH)
+            .encode("utf-8")
+        )
     if options.ca_bundle is not None:
         files["ca-bundle.pem"] = options.ca_bundle
     links = {f"wheelhouse/{fn}": lock.wheelhouse_path(fn) for fn in lock.wheelhouse}
-    return BuildContext(files=files, links=links, base=base, build_args=build_args, env=env, labels=labels,
-                        python=plan, manifest_sha256=lock.manifest_sha256, warnings=tuple(warnings))
+    return BuildContext(
+        files=files,
+        links=links,
+        base=base,
+        build_args=build_args,
+        env=env,
+        labels=labels,
+        python=plan,
+        manifest_sha256=manifest_sha256(manifest),
+        warnings=tuple(warnings),
+    )
 
 
 def write_context(ctx: BuildContext, directory: Union[str, Path]) -> Path:

@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Mapping, Optional, Tuple
 
+from ..build import paths
+
 PythonProvider = Literal["image", "apt-exact", "apt-distro"]
 
 
@@ -32,9 +34,9 @@ class RenderOptions:
     base_id: Optional[str] = None  # local image id, recorded when no digest exists
     base_notes: Tuple[str, ...] = ()  # warnings from resolving the base (fallbacks)
     ca_bundle: Optional[bytes] = None  # PEM used by pip in the builder stage only
-    user: str = "envsnap"
-    uid: int = 1000
-    workdir: str = "/workspace"
+    user: str = paths.IMAGE_USER
+    uid: int = paths.IMAGE_UID
+    workdir: str = paths.WORKDIR
     envsnap_version: str = ""
 
 

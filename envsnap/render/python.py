@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from typing import List, Optional
 
+from ..build.paths import DEFAULT_VENV
 from ..model import Manifest
 from .base import distro_python_version, is_distro_python
 from .model import BaseImage, PythonPlan
-
-DEFAULT_VENV = "/opt/envsnap/venv"
 
 
 def venv_path(m: Manifest) -> str:

@@ -24,7 +24,7 @@ def quote_value(value: str) -> Tuple[str, Dict[str, str]]:
         raise ValueError("a NUL character cannot be stored in an image's ENV or LABEL")
     parts = []
     args: Dict[str, str] = {}
-    buf = []
+    buf: list = []
 
     def flush() -> None:
         if buf:

@@ -1,5 +1,5 @@
 """``envsnap replay``: rerun a snapshot's command in its pinned container and explain the result."""
-from .core import ReplayResult, replay_snapshot
 from .options import ReplayOptions
+from .replay import ReplayResult, replay
 
-__all__ = ["ReplayOptions", "ReplayResult", "replay_snapshot"]
+__all__ = ["ReplayOptions", "ReplayResult", "replay"]

@@ -5,31 +5,30 @@ from __future__ import annotations
 from typing import Mapping, Optional, Sequence
 
 from ..agent_runtime import AgentOutput, build_agent_dir
+from ..build import paths
+from ..engines.base import ContainerEngine, Mount, RunSpec
 from ..errors import InterpreterError
-
-AGENT_MOUNT = "/opt/envsnap-agent"
 
 
 class ContainerRunner:
-    def __init__(self, engine, image: str, *, python: str = "python", env: Optional[Mapping[str, str]] = None,
-                 user: Optional[str] = None, network: Optional[str] = None, workdir: Optional[str] = None,
-                 labels: Optional[Mapping[str, str]] = None, mounts: Sequence = ()) -> None:
-        from ..engine.docker_engine import Mount
-
+    def __init__(self, engine: ContainerEngine, image: str, *, python: str = "python",
+                 env: Optional[Mapping[str, str]] = None, user: Optional[str] = None, network: Optional[str] = None,
+                 workdir: Optional[str] = None, labels: Optional[Mapping[str, str]] = None,
+                 mounts: Sequence[Mount] = ()) -> None:
         self.engine, self.image, self.python = engine, image, python
         self.env, self.user, self.network, self.workdir = dict(env or {}), user, network, workdir
         self.labels = dict(labels or {})
-        self.mounts = [Mount(str(build_agent_dir()), AGENT_MOUNT, read_only=True), *mounts]
+        self.mounts = (Mount(str(build_agent_dir()), paths.AGENT_DIR, read_only=True), *mounts)
 
     @property
     def description(self) -> str:
         return f"{self.python} in {self.image}"
 
     def __call__(self, args: Sequence[str], *, timeout: float) -> AgentOutput:
-        res = self.engine.run_captured(
-            self.image, [self.python, AGENT_MOUNT, *args], mounts=self.mounts, env=self.env, user=self.user,
-            network=self.network, timeout=timeout, workdir=self.workdir, labels=self.labels,
-        )
+        res = self.engine.run_captured(RunSpec(
+            image=self.image, command=(self.python, paths.AGENT_DIR, *args), mounts=self.mounts, env=self.env,
+            user=self.user, network=self.network, timeout_s=timeout, workdir=self.workdir, labels=self.labels,
+        ))
         if res.exit_code is None:
             raise InterpreterError(f"{self.description}: the envsnap agent did not finish within {timeout:.0f} s")
         return AgentOutput(res.exit_code, res.stdout, res.stderr)

@@ -29,12 +29,6 @@ class GpuCheck:
         return not self.refusals
 
 
-def run_used_gpu(m: Manifest) -> bool:
-    """GPUs were there and a framework loaded CUDA (a GPU box running CPU numpy does not count)."""
-    loaded = any(f.cuda for f in m.cuda.frameworks if f.how == "loaded")
-    return loaded or (bool(m.nvidia.gpus) and any(f.cuda for f in m.cuda.frameworks))
-
-
 def captured_cuda_major(m: Manifest) -> Optional[int]:
     for f in m.cuda.frameworks:
         if f.cuda:
@@ -74,7 +68,7 @@ def _arch(g: GPU) -> str:
 
 def check_gpu_host(captured: Manifest, host: Nvidia, *, gpus: Optional[Sequence[int]] = None) -> GpuCheck:
     """``gpus``: None = all, [] = none (--gpus none), else the host indices to attach."""
-    used = run_used_gpu(captured)
+    used = captured.used_gpu()
     if gpus is not None and len(gpus) == 0:
         warn = ["--gpus none: the run used a GPU; replaying on the CPU will not reproduce its numbers"] if used else []
         return GpuCheck(used, False, [], warn)
@@ -84,41 +78,61 @@ def check_gpu_host(captured: Manifest, host: Nvidia, *, gpus: Optional[Sequence[
     warnings: List[str] = []
     if host.status != "ok" or not host.gpus:
         why = host.reason or "NVML reports no GPU"
-        refusals.append(f"the run used a GPU but this host has none usable ({why}); use --gpus none to replay on CPU anyway")
+        refusals.append(
+            f"the run used a GPU but this host has none usable ({why}); use --gpus none to replay on CPU anyway"
+        )
         return GpuCheck(used, False, refusals, warnings)
     chosen = [g for g in host.gpus if gpus is None or g.index in gpus]
     missing = sorted(set(gpus or []) - {g.index for g in host.gpus})
     if missing:
-        refusals.append(f"--gpus names GPU {', '.join(map(str, missing))} but this host has "
-                        f"{len(host.gpus)} GPU(s) (indices 0-{len(host.gpus) - 1})")
+        refusals.append(
+            f"--gpus names GPU {', '.join(map(str, missing))} but this host has "
+            f"{len(host.gpus)} GPU(s) (indices 0-{len(host.gpus) - 1})"
+        )
     major = captured_cuda_major(captured)
     have = driver_major(host.driver_version)
     if major is not None and have is not None:
         need = MIN_DRIVER.get(major)
         if need is None and major > max(MIN_DRIVER):
-            warnings.append(f"the run used CUDA {major}.x, newer than envsnap knows; driver {host.driver_version} may be too old")
+            warnings.append(
+                f"the run used CUDA {major}.x, newer than envsnap knows; driver {host.driver_version} may be too old"
+            )
         elif need is not None and have < need:
-            refusals.append(f"the run used CUDA {major}.x, which needs NVIDIA driver >= {need}; this host has "
-                            f"{host.driver_version} (supports CUDA up to {host.cuda_driver_version or '?'})")
+            refusals.append(
+                f"the run used CUDA {major}.x, which needs NVIDIA driver >= {need}; this host has "
+                f"{host.driver_version} (supports CUDA up to {host.cuda_driver_version or '?'})"
+            )
     elif major is not None:
-        warnings.append("the host driver version could not be read; cannot check it against CUDA "
-                        f"{major}.x (needs >= {MIN_DRIVER.get(major, '?')})")
+        warnings.append(
+            "the host driver version could not be read; cannot check it against CUDA "
+            f"{major}.x (needs >= {MIN_DRIVER.get(major, '?')})"
+        )
     orig = captured.nvidia.gpus
     if orig and chosen:
         want_cc = {g.compute_capability for g in orig}
         have_cc = {g.compute_capability for g in chosen}
         if want_cc != have_cc:
-            warnings.append("GPU architecture differs: captured " + ", ".join(sorted({_arch(g) for g in orig}))
-                            + "; this host " + ", ".join(sorted({_arch(g) for g in chosen}))
-                            + ": cuBLAS/cuDNN choose other kernels, expect small differences")
+            warnings.append(
+                "GPU architecture differs: captured "
+                + ", ".join(sorted({_arch(g) for g in orig}))
+                + "; this host "
+                + ", ".join(sorted({_arch(g) for g in chosen}))
+                + ": cuBLAS/cuDNN choose other kernels, expect small differences"
+            )
         elif {g.name for g in orig} != {g.name for g in chosen}:
-            warnings.append(f"GPU model differs ({', '.join(sorted({g.name or '?' for g in orig}))} -> "
-                            f"{', '.join(sorted({g.name or '?' for g in chosen}))}) on the same architecture: "
-                            "another SM count can change cuBLAS results")
+            warnings.append(
+                f"GPU model differs ({', '.join(sorted({g.name or '?' for g in orig}))} -> "
+                f"{', '.join(sorted({g.name or '?' for g in chosen}))}) on the same architecture: "
+                "another SM count can change cuBLAS results"
+            )
         if len(chosen) != len(orig):
             warnings.append(f"{len(orig)} GPU(s) captured, {len(chosen)} attached: data-parallel runs may differ")
-    if orig and captured.nvidia.driver_version and host.driver_version and \
-            captured.nvidia.driver_version != host.driver_version:
+    if (
+        orig
+        and captured.nvidia.driver_version
+        and host.driver_version
+        and captured.nvidia.driver_version != host.driver_version
+    ):
         warnings.append(f"driver {captured.nvidia.driver_version} -> {host.driver_version}")
     return GpuCheck(used, not refusals, refusals, warnings)
 

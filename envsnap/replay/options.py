@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional, Sequence
 
+from ..build.pipeline import BuildOptions
 from ..errors import UsageError
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
@@ -48,11 +49,8 @@ class ReplayOptions:
     rtol: Optional[float] = None
     atol: Optional[float] = None
     timeout_s: Optional[float] = None
-    base_image: Optional[str] = None
-    ca_bundle: Optional[Path] = None
-    wheelhouse: bool = False
+    build: BuildOptions = field(default_factory=BuildOptions)
     env: Dict[str, str] = field(default_factory=dict)  # overrides (what-if experiments)
     code_dir: Optional[Path] = None
     probes: bool = True
     force: bool = False
-    quiet: bool = False  # do not stream the container's log to the terminal

@@ -2,14 +2,27 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 from pydantic import BaseModel, Field
 
+from ..diff.results import ArrayDiff, SeriesDiff, SnapshotDiff
 from ..redact import Redactor
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..build.pipeline import BuildResult
+    from ..snapshot import Snapshot
+    from .options import ReplayOptions
+    from .prepare import ReplayPlan
+    from .targets.base import Execution
 
 REPORT_SCHEMA_VERSION = 1
 TOP_CAUSES = 5
+LOG_TAIL = 30
+_STATUS_OF_VERDICT = {"BITWISE_IDENTICAL": "identical", "WITHIN_ULP": "within_tolerance",
+                      "WITHIN_TOLERANCE": "within_tolerance"}
 
 
 class Cause(BaseModel):
@@ -44,7 +57,7 @@ class ReplayReport(BaseModel):
     diff: Optional[Dict[str, Any]] = None  # the SnapshotDiff (envsnap/report/diff_json.py format)
 
 
-def causes(diff) -> List[Cause]:  # diff: SnapshotDiff
+def causes(diff: Optional[SnapshotDiff]) -> List[Cause]:
     """The ranked environment differences that can explain the numbers.
 
     Probe changes are evidence, not causes (a knob or a package moved the probe): they are
@@ -54,8 +67,11 @@ def causes(diff) -> List[Cause]:  # diff: SnapshotDiff
         return []
     out: List[Cause] = []
     seen = set()
-    candidates = [d for d in diff.env.differences
-                  if d.severity.value != "negligible" and not d.category.startswith("probe") and not d.rule.startswith("probe")]
+    candidates = [
+        d
+        for d in diff.env.differences
+        if d.severity.value != "negligible" and not d.category.startswith("probe") and not d.rule.startswith("probe")
+    ]
     # Low-ranked differences (host variables absent in the container, ...) explain nothing
     # when something ranked medium or above differs: list them only when nothing else does.
     if any(d.severity.value in ("critical", "high", "medium") for d in candidates):
@@ -71,9 +87,69 @@ def causes(diff) -> List[Cause]:  # diff: SnapshotDiff
     return out
 
 
+def build_report(
+    snapshot: "Snapshot",
+    out: "Path",
+    opts: "ReplayOptions",
+    plan: "ReplayPlan",
+    built: "BuildResult",
+    execution: "Execution",
+    diff: SnapshotDiff,
+    redactor: Redactor,
+    *,
+    extra_warnings: Sequence[str] = (),
+) -> ReplayReport:
+    """The report of one replay, from the values every stage produced."""
+    from ..report.diff_json import to_data
+
+    res = execution.result
+    run = snapshot.require_run()
+    status = "timeout" if res.timed_out else "interrupted" if res.interrupted else None
+    if status is None and res.exit_code not in (0, None):
+        status = "crashed"
+    verdict = diff.verdict.value
+    status = status or _STATUS_OF_VERDICT.get(verdict, "diverged")
+    exit_code = {"identical": 0, "within_tolerance": 0, "diverged": 1}.get(status, 2)
+    tail = redactor.text(res.log).splitlines()[-LOG_TAIL:]
+    py = built.prepared.context.python
+    warnings = [*plan.warnings, *built.warnings, *extra_warnings]
+    return ReplayReport(
+        status=status,
+        verdict=verdict,
+        exit_code=exit_code,
+        snapshot=snapshot.label,
+        replay=str(out),
+        command=redactor.argv(list(plan.command)),
+        container_exit_code=res.exit_code,
+        duration_s=round(res.duration_s, 3),
+        original_duration_s=run.duration_s,
+        image={
+            "tag": built.image.tag,
+            "id": built.image.id,
+            "base": built.prepared.base_image,
+            "cached": built.reused or built.image.cached,
+            "python": py.provider,
+            "python_exact": py.exact,
+        },
+        gpu={"used": plan.gpu.used, "attached": plan.gpu.attach, "requested": opts.gpus},
+        env_overrides=dict(opts.env),
+        data=plan.data_notes,
+        warnings=[redactor.text(w) for w in warnings],
+        partial=res.timed_out or res.interrupted,
+        log_tail=tail if status in ("crashed", "timeout", "interrupted") else [],
+        top_causes=causes(diff),
+        evidence=list(diff.env.evidence) if diff.env else [],
+        diff=to_data(diff),
+    )
+
+
 def render_json(report: ReplayReport) -> str:
-    return json.dumps(Redactor().obj(report.model_dump(mode="json")), indent=2, sort_keys=True,
-                      ensure_ascii=False, default=str) + "\n"
+    return (
+        json.dumps(
+            Redactor().obj(report.model_dump(mode="json")), indent=2, sort_keys=True, ensure_ascii=False, default=str
+        )
+        + "\n"
+    )
 
 
 _HEADLINE = {
@@ -90,23 +166,30 @@ def _cell(v: Optional[str]) -> str:
     return (v or "-").replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: ReplayReport, diff=None) -> str:
+def render_markdown(report: ReplayReport, diff: Optional[SnapshotDiff] = None) -> str:
     r = report
     lines = [f"# envsnap replay: {_HEADLINE.get(r.status, r.status)}", ""]
-    lines += [f"- verdict: **{r.verdict or 'n/a'}** (exit code {r.exit_code})",
-              f"- snapshot: `{r.snapshot}`", f"- replay: `{r.replay}`",
-              f"- command: `{' '.join(r.command)}`"]
+    lines += [
+        f"- verdict: **{r.verdict or 'n/a'}** (exit code {r.exit_code})",
+        f"- snapshot: `{r.snapshot}`",
+        f"- replay: `{r.replay}`",
+        f"- command: `{' '.join(r.command)}`",
+    ]
     if r.image:
-        lines.append(f"- image: `{r.image.get('tag')}` from `{r.image.get('base')}`"
-                     + (" (fully cached)" if r.image.get("cached") else ""))
+        lines.append(
+            f"- image: `{r.image.get('tag')}` from `{r.image.get('base')}`"
+            + (" (fully cached)" if r.image.get("cached") else "")
+        )
     if r.container_exit_code is not None:
         lines.append(f"- container exit code: {r.container_exit_code}")
     if r.duration_s is not None:
         orig = f" (original: {r.original_duration_s:.1f} s)" if r.original_duration_s is not None else ""
         lines.append(f"- duration: {r.duration_s:.1f} s{orig}")
     if r.env_overrides:
-        lines.append("- environment overridden for this replay: "
-                     + ", ".join(f"`{k}={v}`" for k, v in sorted(r.env_overrides.items())))
+        lines.append(
+            "- environment overridden for this replay: "
+            + ", ".join(f"`{k}={v}`" for k, v in sorted(r.env_overrides.items()))
+        )
     if r.partial:
         lines.append("- **outputs are partial** (the command did not finish)")
     lines.append("")
@@ -116,12 +199,20 @@ def render_markdown(report: ReplayReport, diff=None) -> str:
     # When the numbers agree, low-ranked differences explain nothing: show only what could matter.
     shown = [c for c in r.top_causes if not same or c.severity in ("critical", "high", "medium")]
     if shown:
-        title = ("Environment differences that did not change the numbers" if same
-                 else "Most likely causes (environment differences, ranked)")
-        lines += [f"## {title}", "",
-                  "| severity | what | original | replay | why it matters |", "|---|---|---|---|---|"]
-        lines += [f"| {c.severity} | {_cell(c.subject)} | {_cell(c.a)} | {_cell(c.b)} | {_cell(c.reason)} |"
-                  for c in shown]
+        title = (
+            "Environment differences that did not change the numbers"
+            if same
+            else "Most likely causes (environment differences, ranked)"
+        )
+        lines += [
+            f"## {title}",
+            "",
+            "| severity | what | original | replay | why it matters |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {c.severity} | {_cell(c.subject)} | {_cell(c.a)} | {_cell(c.b)} | {_cell(c.reason)} |" for c in shown
+        ]
         lines.append("")
     elif same and r.top_causes:
         lines += ["No environment difference ranked medium or above (the full list is in report.json).", ""]
@@ -150,7 +241,7 @@ def render_markdown(report: ReplayReport, diff=None) -> str:
     return Redactor().text("\n".join(lines).rstrip() + "\n")
 
 
-def _array_note(a) -> str:
+def _array_note(a: ArrayDiff) -> str:
     parts = []
     for key in ("max_abs_diff", "max_rel_diff", "ulp_max", "mismatch_fraction"):
         v = getattr(a, key, None)
@@ -159,7 +250,7 @@ def _array_note(a) -> str:
     return f"{a.name}: " + ", ".join(parts) if parts else a.name
 
 
-def _series_note(s) -> str:
+def _series_note(s: SeriesDiff) -> str:
     parts = []
     for key in ("first_bitwise_divergence", "first_beyond_tolerance"):
         v = getattr(s, key, None)

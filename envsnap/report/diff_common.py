@@ -14,7 +14,7 @@ def num(x: Optional[float]) -> str:
         return "-"
     if isinstance(x, float) and not math.isfinite(x):
         return "inf" if x > 0 else ("-inf" if x < 0 else "nan")
-    if isinstance(x, int) or float(x).is_integer() and abs(x) < 1e15:
+    if isinstance(x, int) or (float(x).is_integer() and abs(x) < 1e15):
         return str(int(x))
     return f"{x:.4g}"
 
@@ -48,7 +48,11 @@ SERIES_HEADER = ("metric", "steps A/B/common", "first bitwise divergence", "firs
 
 
 def series_row(f: FileDiff, s: SeriesDiff) -> Tuple[str, ...]:
-    at = "-" if s.values_at_first_beyond is None else f"{num(s.values_at_first_beyond[0])}, {num(s.values_at_first_beyond[1])}"
+    at = (
+        "-"
+        if s.values_at_first_beyond is None
+        else f"{num(s.values_at_first_beyond[0])}, {num(s.values_at_first_beyond[1])}"
+    )
     steps = f"{s.steps_a}/{s.steps_b}/{s.steps_common}"
     if s.only_a or s.only_b:
         steps += f" (only A: {', '.join(map(num, s.only_a)) or '-'}; only B: {', '.join(map(num, s.only_b)) or '-'})"
@@ -58,7 +62,7 @@ def series_row(f: FileDiff, s: SeriesDiff) -> Tuple[str, ...]:
 
 
 def file_rows(files: Sequence[FileDiff]) -> List[Tuple[str, ...]]:
-    rows = []
+    rows: List[Tuple[str, ...]] = []
     for f in files:
         fmt = f.format_a if f.format_a == f.format_b else f"{f.format_a} / {f.format_b}"
         n_arrays = len(f.arrays)

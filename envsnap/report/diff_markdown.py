@@ -42,16 +42,21 @@ def _files(files: Sequence[FileDiff]) -> List[str]:
 
 
 def _outputs(o: OutputsDiff, level: str) -> List[str]:
-    return [f"{level} Outputs: {ICON[o.verdict]} `{o.verdict.value}`", "", f"`{o.a}` vs `{o.b}`", ""] + _files(o.files) + [
-        f"Tolerance: {o.tolerance_source}; A is the reference (`|a-b| <= atol + rtol*|a|`).", ""]
+    return (
+        [f"{level} Outputs: {ICON[o.verdict]} `{o.verdict.value}`", "", f"`{o.a}` vs `{o.b}`", ""]
+        + _files(o.files)
+        + [f"Tolerance: {o.tolerance_source}; A is the reference (`|a-b| <= atol + rtol*|a|`).", ""]
+    )
 
 
 def _env(e: EnvDiff, level: str) -> List[str]:
     counts = ", ".join(f"{n} {k}" for k, n in e.counts().items() if n) or "no differences"
     out = [f"{level} Environment: `{e.verdict}` ({counts})", ""]
     if e.differences:
-        rows = [(f"**{d.severity.value}**", d.subject, d.a or "-", d.b or "-", f"{d.reason} (`{d.rule}`)")
-                for d in e.differences]
+        rows = [
+            (f"**{d.severity.value}**", d.subject, d.a or "-", d.b or "-", f"{d.reason} (`{d.rule}`)")
+            for d in e.differences
+        ]
         out += _table(("severity", "what", "A", "B", "why (rule)"), rows)
     if e.evidence:
         out += ["**Probe evidence**", ""] + [f"- `{line}`" for line in e.evidence] + [""]
@@ -62,7 +67,12 @@ def _env(e: EnvDiff, level: str) -> List[str]:
 
 def render_markdown(result: object) -> str:
     if isinstance(result, SnapshotDiff):
-        out = [f"## envsnap diff: {ICON[result.verdict]} `{result.verdict.value}`", "", f"`{result.a}` vs `{result.b}`", ""]
+        out = [
+            f"## envsnap diff: {ICON[result.verdict]} `{result.verdict.value}`",
+            "",
+            f"`{result.a}` vs `{result.b}`",
+            "",
+        ]
         if result.outputs:
             out += _outputs(result.outputs, "###")
         if result.metrics:

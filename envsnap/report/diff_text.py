@@ -83,15 +83,22 @@ def _env(con: Console, e: EnvDiff) -> None:
 
 
 def _snapshot(con: Console, s: SnapshotDiff) -> None:
-    con.print(Text.assemble(("Snapshot diff: ", "bold"), f"{s.a} vs {s.b}  ", (s.verdict.value, VERDICT_STYLE[s.verdict])))
+    con.print(
+        Text.assemble(("Snapshot diff: ", "bold"), f"{s.a} vs {s.b}  ", (s.verdict.value, VERDICT_STYLE[s.verdict]))
+    )
     if s.outputs:
         con.print()
         _outputs(con, s.outputs)
     if s.metrics:
         con.print()
-        con.print(Text.assemble(("Metrics: ", "bold"), f"{s.metrics.path}  ",
-                                (s.metrics.verdict.value, VERDICT_STYLE[s.metrics.verdict]),
-                                f"  {s.metrics.note or ''}"))
+        con.print(
+            Text.assemble(
+                ("Metrics: ", "bold"),
+                f"{s.metrics.path}  ",
+                (s.metrics.verdict.value, VERDICT_STYLE[s.metrics.verdict]),
+                f"  {s.metrics.note or ''}",
+            )
+        )
         _files(con, [s.metrics])
     if s.env:
         con.print()
@@ -102,8 +109,16 @@ def _snapshot(con: Console, s: SnapshotDiff) -> None:
 
 def render_text(result: object, *, width: Optional[int] = 120, color: bool = False) -> str:
     buf = io.StringIO()
-    con = Console(file=buf, width=width or 120, force_terminal=color, color_system="standard" if color else None,
-                  no_color=not color, highlight=False, emoji=False, soft_wrap=False)
+    con = Console(
+        file=buf,
+        width=width or 120,
+        force_terminal=color,
+        color_system="standard" if color else None,
+        no_color=not color,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
     if isinstance(result, SnapshotDiff):
         _snapshot(con, result)
     elif isinstance(result, EnvDiff):

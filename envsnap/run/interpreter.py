@@ -37,7 +37,11 @@ def command_python(argv: Sequence[str], env: Mapping[str, str], cwd: Path) -> Op
         return None
     first = argv[0]
     env_path = env.get("PATH")
-    exe = (str(cwd / first) if os.sep in first and not os.path.isabs(first) else first) if os.sep in first else shutil.which(first, path=env_path)
+    exe = (
+        (str(cwd / first) if os.sep in first and not os.path.isabs(first) else first)
+        if os.sep in first
+        else shutil.which(first, path=env_path)
+    )
     if exe is None:
         return None
     if _PYTHON_NAME.fullmatch(os.path.basename(first)):

@@ -86,7 +86,7 @@ def run_teed(argv: Sequence[str], *, cwd: str, env: Mapping[str, str]) -> Proces
 
     interrupted = {"flag": False}
 
-    def forward(signum, _frame):  # type: ignore[no-untyped-def]
+    def forward(signum: int, _frame: object) -> None:
         interrupted["flag"] = True
         if signum != signal.SIGINT:  # SIGINT already reached the child via the process group
             try:

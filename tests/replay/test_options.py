@@ -7,8 +7,8 @@ import pytest
 from envsnap.cli import main
 from envsnap.errors import UsageError
 from envsnap.model import CodeState, EnvsnapInfo, Manifest, Numerics, RunRecord
-from envsnap.replay.core import container_command, numerics_env
 from envsnap.replay.options import parse_duration, parse_env
+from envsnap.replay.prepare import container_command, numerics_env
 
 
 def test_parse_duration():
@@ -48,7 +48,13 @@ def _cli(args, capsys):
 
 def test_replay_of_a_folder_that_is_not_a_snapshot(tmp_path, capsys):
     code, err = _cli(["replay", str(tmp_path), "-o", str(tmp_path / "r")], capsys)
-    assert code == 2 and "has no run.json" in err and "Traceback" not in err
+    assert code == 2 and "is not a snapshot folder" in err and "Traceback" not in err
+    from envsnap.manifest_io import save
+
+    (tmp_path / "cap").mkdir()
+    save(Manifest(envsnap=EnvsnapInfo(version="0", created_at="x")), tmp_path / "cap" / "manifest.json")
+    code, err = _cli(["replay", str(tmp_path / "cap"), "-o", str(tmp_path / "r")], capsys)
+    assert code == 2 and "a capture, not a run" in err and "Traceback" not in err
 
 
 def test_replay_refuses_to_write_into_the_snapshot(tmp_path, capsys, monkeypatch):

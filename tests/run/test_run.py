@@ -9,7 +9,8 @@ import pytest
 from envsnap.cli import main
 from envsnap.manifest_io import load_manifest, load_run
 from envsnap.run import run_snapshot
-from envsnap.run.code import restore_code, worktree_files
+from envsnap.snapshot import read_snapshot
+from envsnap.snapshot.code import restore_code, worktree_files
 
 SECRET = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
 
@@ -72,9 +73,8 @@ def test_outside_git_a_deterministic_tarball_honours_gitignore(project, py, monk
         names = sorted(tar.getnames())
     # Ignored files, data, outputs and the snapshots themselves are not code.
     assert names == [".gitignore", "lib/util.py", "train.py"]
-    rec = load_run(project / "s1/run.json")
     dest = project.parent / "restored"
-    cwd = restore_code(rec.code, project / "s1", dest)
+    cwd = restore_code(read_snapshot(project / "s1"), dest)
     assert cwd == dest and (dest / "train.py").read_text() == (project / "train.py").read_text()
 
 
@@ -94,7 +94,7 @@ def test_git_patch_holds_tracked_changes_and_untracked_files_and_restores_exactl
     assert "x.log" not in patch and "out/" not in patch and "data/in.txt" not in patch
 
     dest = git_project.parent / "ws"
-    restore_code(rec.code, git_project / "snap", dest)
+    restore_code(read_snapshot(git_project / "snap"), dest)
     expected = {p.relative_to(git_project).as_posix() for p in worktree_files(git_project, ["out/", "snap/"])}  # committed data comes with the commit
     got = {p.relative_to(dest).as_posix() for p in worktree_files(dest)}
     assert got == expected
@@ -139,8 +139,16 @@ def test_existing_output_folder_is_refused_without_force(project, py, monkeypatc
     assert rc == 2
     assert "already exists" in capsys.readouterr().err
     assert (project / "snap" / "keep").exists()
-    assert cli(["run", "-o", "snap", "--force", "--no-probes", "--", py, "train.py"], monkeypatch, project) == 0
-    assert not (project / "snap" / "keep").exists()
+    # --force replaces only a folder envsnap wrote: not this one...
+    assert cli(["run", "-o", "snap", "--force", "--no-probes", "--", py, "train.py"], monkeypatch, project) == 2
+    assert "was not written by envsnap" in capsys.readouterr().err and (project / "snap" / "keep").exists()
+    # ...but a snapshot, yes; and never the working folder itself.
+    assert cli(["run", "-o", "snap2", "--no-probes", "--", py, "train.py"], monkeypatch, project) == 0
+    (project / "snap2" / "keep").write_text("x")
+    assert cli(["run", "-o", "snap2", "--force", "--no-probes", "--", py, "train.py"], monkeypatch, project) == 0
+    assert not (project / "snap2" / "keep").exists()
+    assert cli(["run", "-o", ".", "--force", "--no-probes", "--", py, "train.py"], monkeypatch, project) == 2
+    assert "would replace the current folder" in capsys.readouterr().err and (project / "train.py").exists()
 
 
 def test_missing_data_and_missing_command_are_one_line_errors(project, py, monkeypatch, capsys):

@@ -5,9 +5,9 @@ from pathlib import Path
 import numpy as np
 
 import envsnap
-from envsnap.run.data import compare, fingerprint
 from envsnap.run.interpreter import command_python
-from envsnap.run.outputs import is_metrics_file
+from envsnap.snapshot.data import compare, fingerprint
+from envsnap.snapshot.outputs import is_metrics_file
 
 
 def test_log_metrics_is_a_no_op_without_the_variable(monkeypatch, tmp_path):

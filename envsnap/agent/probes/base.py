@@ -8,7 +8,7 @@ class Skip(Exception):
 class Outcome(object):
     """One run of a probe: the decoded readable value, the raw output bytes, extra details."""
 
-    __slots__ = ("value", "raw", "details")
+    __slots__ = ("details", "raw", "value")
 
     def __init__(self, value, raw, details=None):
         self.value = value

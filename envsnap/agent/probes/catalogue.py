@@ -33,7 +33,7 @@ CATALOGUE = (
     Spec("gpu.jax.matmul_fp32_mode", 1, "jax", "gpu", "jax_probes", "gpu_matmul_fp32_mode", "JAX fp32 matmul internal precision on the GPU"),
 )
 
-BY_ID = dict((s.id, s) for s in CATALOGUE)
+BY_ID = {s.id: s for s in CATALOGUE}
 
 # Import order in the worker: numpy first, as a training script usually does.
 FRAMEWORKS = ("numpy", "torch", "jax", "cupy")

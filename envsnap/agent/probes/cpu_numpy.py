@@ -85,7 +85,12 @@ def blas_gemm():
     details = {"sgemm": fingerprint(raw_bytes(s)), "dgemm": fingerprint(raw_bytes(d)),
                "sgemm_max_rel_err_vs_f64": max_rel_diff(np, s, ref)}
     if lib is not None:
-        details.update({k: lib.get(k) for k in ("internal_api", "version", "architecture", "num_threads", "threading_layer", "filepath")})
+        details.update(
+            {
+                k: lib.get(k)
+                for k in ("internal_api", "version", "architecture", "num_threads", "threading_layer", "filepath")
+            }
+        )
     return Outcome(_kernel_label(lib), raw_bytes(s, d), details)
 
 
@@ -118,7 +123,9 @@ def blas_threads():
     else:
         verdict = "1 vs %d threads identical" % many
     value = "%d thread%s; %s" % (configured, "" if configured == 1 else "s", verdict)
-    return Outcome(value, raw_bytes(*here), {"configured_threads": configured, "compared": [1, many], "differs": differs})
+    return Outcome(
+        value, raw_bytes(*here), {"configured_threads": configured, "compared": [1, many], "differs": differs}
+    )
 
 
 def batch_invariance():
@@ -137,7 +144,7 @@ def batch_invariance():
 
 def _simd_tables(np):
     try:
-        from numpy._core import _multiarray_umath as m  # numpy >= 2
+        from numpy._core import _multiarray_umath as m  # type: ignore[attr-defined]  # numpy >= 2
     except ImportError:
         from numpy.core import _multiarray_umath as m
     feats = getattr(m, "__cpu_features__", {}) or {}
@@ -162,7 +169,12 @@ def simd_ufuncs():
     x64 = np_floats(np, 110, (4096,), "f8")
     outs = []
     ulps = {}
-    for name, fn, pos in (("exp", np.exp, False), ("sin", np.sin, False), ("log", np.log, True), ("tanh", np.tanh, False)):
+    for name, fn, pos in (
+        ("exp", np.exp, False),
+        ("sin", np.sin, False),
+        ("log", np.log, True),
+        ("tanh", np.tanh, False),
+    ):
         a32 = np.abs(x32) if pos else x32
         a64 = np.abs(x64) if pos else x64
         r32 = fn(a32)

@@ -23,8 +23,10 @@ def ftz_daz():
     import torch
 
     tiny32 = torch.finfo(torch.float32).tiny
-    f32 = torch.tensor([tiny32, 2.0 ** -149], dtype=torch.float32) * torch.tensor([0.5, 2.0 ** 100], dtype=torch.float32)
-    f64 = torch.tensor([2.0 ** -1022, 2.0 ** -1074], dtype=torch.float64) * torch.tensor([0.5, 2.0 ** 200], dtype=torch.float64)
+    f32 = torch.tensor([tiny32, 2.0**-149], dtype=torch.float32) * torch.tensor([0.5, 2.0**100], dtype=torch.float32)
+    f64 = torch.tensor([2.0**-1022, 2.0**-1074], dtype=torch.float64) * torch.tensor(
+        [0.5, 2.0**200], dtype=torch.float64
+    )
     v32 = decode.decode_ftz_daz(float(f32[0]), float(f32[1]))
     v64 = decode.decode_ftz_daz(float(f64[0]), float(f64[1]))
     value = v32 if v32 == v64 else "float32 %s, float64 %s" % (v32, v64)
@@ -49,7 +51,9 @@ def _mkl_library(torch):
     candidates = [os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so")]
     try:
         from .cpu_numpy import _threadpoolctl
-        candidates += [l["filepath"] for l in _threadpoolctl().threadpool_info() if l.get("internal_api") == "mkl"]
+
+        info = _threadpoolctl().threadpool_info()
+        candidates += [lib["filepath"] for lib in info if lib.get("internal_api") == "mkl"]
     except Exception:  # noqa: BLE001 - optional
         pass
     for path in candidates:
@@ -71,8 +75,22 @@ def _mkl_version(lib):
 
 
 # mkl_cbwr_get(MKL_CBWR_BRANCH) results, from mkl_service.h
-_CBWR = {0: "OFF", 1: "OFF", 2: "AUTO", 3: "COMPATIBLE", 4: "SSE2", 6: "SSSE3", 7: "SSE4_1", 8: "SSE4_2",
-         9: "AVX", 10: "AVX2", 11: "AVX512_MIC", 12: "AVX512", 13: "AVX512_MIC_E1", 14: "AVX512_E1"}
+_CBWR = {
+    0: "OFF",
+    1: "OFF",
+    2: "AUTO",
+    3: "COMPATIBLE",
+    4: "SSE2",
+    6: "SSSE3",
+    7: "SSE4_1",
+    8: "SSE4_2",
+    9: "AVX",
+    10: "AVX2",
+    11: "AVX512_MIC",
+    12: "AVX512",
+    13: "AVX512_MIC_E1",
+    14: "AVX512_E1",
+}
 _CBWR_STRICT = 0x10000
 
 
@@ -147,6 +165,10 @@ def threads():
         torch.set_num_threads(configured)
     here = compute()
     differs = [name for name, p, q in zip(("sum", "mm"), one, n) if not torch.equal(p, q)]
-    verdict = ("1 vs %d threads differ in %s" % (many, "+".join(differs))) if differs else ("1 vs %d threads identical" % many)
+    verdict = (
+        ("1 vs %d threads differ in %s" % (many, "+".join(differs)))
+        if differs
+        else ("1 vs %d threads identical" % many)
+    )
     value = "%d intra-op thread%s; %s" % (configured, "" if configured == 1 else "s", verdict)
     return Outcome(value, _raw(*here), {"configured_threads": configured, "compared": [1, many], "differs": differs})

@@ -18,11 +18,11 @@ def _read(out, key, fn):
     out[key] = value
 
 
-def numpy_flags(out):
+def numpy_flags(out, loaded):
     import numpy as np
 
     try:
-        from numpy._core import _multiarray_umath as m
+        from numpy._core import _multiarray_umath as m  # type: ignore[attr-defined]
     except ImportError:
         from numpy.core import _multiarray_umath as m
     _read(out, "numpy.cpu_baseline", lambda: list(m.__cpu_baseline__))
@@ -31,21 +31,27 @@ def numpy_flags(out):
     _read(out, "numpy.version", lambda: np.__version__)
 
 
-def torch_flags(out):
+def torch_flags(out, loaded):
     import torch
 
     b = torch.backends
     for key, fn in (
         ("torch.backends.cuda.matmul.allow_tf32", lambda: b.cuda.matmul.allow_tf32),
-        ("torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction", lambda: b.cuda.matmul.allow_fp16_reduced_precision_reduction),
-        ("torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction", lambda: b.cuda.matmul.allow_bf16_reduced_precision_reduction),
+        (
+            "torch.backends.cuda.matmul.allow_fp16_reduced_precision_reduction",
+            lambda: b.cuda.matmul.allow_fp16_reduced_precision_reduction,
+        ),
+        (
+            "torch.backends.cuda.matmul.allow_bf16_reduced_precision_reduction",
+            lambda: b.cuda.matmul.allow_bf16_reduced_precision_reduction,
+        ),
         ("torch.backends.cuda.matmul.fp32_precision", lambda: b.cuda.matmul.fp32_precision),
         ("torch.backends.cudnn.allow_tf32", lambda: b.cudnn.allow_tf32),
         ("torch.backends.cudnn.benchmark", lambda: b.cudnn.benchmark),
         ("torch.backends.cudnn.deterministic", lambda: b.cudnn.deterministic),
         ("torch.backends.cudnn.enabled", lambda: b.cudnn.enabled),
         ("torch.backends.cudnn.fp32_precision", lambda: b.cudnn.fp32_precision),
-        ("torch.backends.fp32_precision", lambda: b.fp32_precision),
+        ("torch.backends.fp32_precision", lambda: b.fp32_precision),  # type: ignore[attr-defined]
         ("torch.backends.mkldnn.enabled", lambda: b.mkldnn.enabled),
         ("torch.backends.mkldnn.is_available", lambda: b.mkldnn.is_available()),
         ("torch.backends.mkl.is_available", lambda: b.mkl.is_available()),
@@ -53,50 +59,64 @@ def torch_flags(out):
         ("torch.backends.cpu.get_cpu_capability", lambda: b.cpu.get_cpu_capability()),
         ("torch.get_float32_matmul_precision", lambda: torch.get_float32_matmul_precision()),
         ("torch.are_deterministic_algorithms_enabled", lambda: torch.are_deterministic_algorithms_enabled()),
-        ("torch.is_deterministic_algorithms_warn_only_enabled", lambda: torch.is_deterministic_algorithms_warn_only_enabled()),
+        (
+            "torch.is_deterministic_algorithms_warn_only_enabled",
+            lambda: torch.is_deterministic_algorithms_warn_only_enabled(),
+        ),
         ("torch.get_num_threads", lambda: torch.get_num_threads()),
         ("torch.get_num_interop_threads", lambda: torch.get_num_interop_threads()),
         ("torch.get_default_dtype", lambda: torch.get_default_dtype()),
         ("torch.cuda.is_available", lambda: torch.cuda.is_available()),
-        # What this process loaded (capture moves these into the manifest's cuda section).
-        ("loaded.torch.version", lambda: torch.__version__),
-        ("loaded.torch.cuda", lambda: torch.version.cuda),
-        ("loaded.torch.cudnn", lambda: torch.backends.cudnn.version() if torch.cuda.is_available() else None),
-        ("loaded.torch.nccl", lambda: ".".join(str(v) for v in torch.cuda.nccl.version())
-         if torch.cuda.is_available() else None),
     ):
         _read(out, key, fn)
+    for key, fn in (
+        ("version", lambda: torch.__version__),
+        ("cuda", lambda: torch.version.cuda),
+        ("cudnn", lambda: torch.backends.cudnn.version() if torch.cuda.is_available() else None),
+        ("nccl", lambda: ".".join(str(v) for v in torch.cuda.nccl.version()) if torch.cuda.is_available() else None),
+    ):
+        _read(loaded, key, fn)
 
 
-def jax_flags(out):
+def jax_flags(out, loaded):
     import jax
 
-    for name in ("jax_default_matmul_precision", "jax_enable_x64", "jax_default_dtype_bits", "jax_numpy_rank_promotion"):
+    for name in (
+        "jax_default_matmul_precision",
+        "jax_enable_x64",
+        "jax_default_dtype_bits",
+        "jax_numpy_rank_promotion",
+    ):
         _read(out, "jax.config." + name, lambda name=name: getattr(jax.config, name))
     _read(out, "jax.default_backend", lambda: jax.default_backend())
-    _read(out, "loaded.jax.version", lambda: jax.__version__)
-    _read(out, "loaded.jax.cuda", lambda: jax.devices()[0].client.platform_version
-          if jax.default_backend() == "gpu" else None)
+    _read(loaded, "version", lambda: jax.__version__)
+    _read(loaded, "cuda", lambda: jax.devices()[0].client.platform_version if jax.default_backend() == "gpu" else None)
 
 
-def cupy_flags(out):
+def cupy_flags(out, loaded):
     import cupy
 
     _read(out, "cupy.cuda.runtime.runtimeGetVersion", lambda: cupy.cuda.runtime.runtimeGetVersion())
-    _read(out, "loaded.cupy.version", lambda: cupy.__version__)
-    _read(out, "loaded.cupy.cuda", lambda: cupy.cuda.runtime.runtimeGetVersion())
-    _read(out, "loaded.cupy.cudnn", lambda: cupy.cuda.cudnn.getVersion())
-    _read(out, "loaded.cupy.nccl", lambda: cupy.cuda.nccl.get_version())
+    _read(loaded, "version", lambda: cupy.__version__)
+    _read(loaded, "cuda", lambda: cupy.cuda.runtime.runtimeGetVersion())
+    _read(loaded, "cudnn", lambda: cupy.cuda.cudnn.getVersion())
+    _read(loaded, "nccl", lambda: cupy.cuda.nccl.get_version())
 
 
 COLLECTORS = {"numpy": numpy_flags, "torch": torch_flags, "jax": jax_flags, "cupy": cupy_flags}
 
 
 def collect(frameworks):
-    out = {}
+    """(flags, loaded): the framework switches, and per framework what this process actually
+    loaded (version, CUDA runtime, cuDNN, NCCL as the framework reports them)."""
+    flags = {}  # type: dict
+    loaded = {}
     for fw in frameworks:
+        mine = {}  # type: dict
         try:
-            COLLECTORS[fw](out)
+            COLLECTORS[fw](flags, mine)
         except Exception as exc:  # noqa: BLE001
-            out["%s.flags_error" % fw] = "%s: %s" % (type(exc).__name__, exc)
-    return out
+            flags["%s.flags_error" % fw] = "%s: %s" % (type(exc).__name__, exc)
+        if mine:
+            loaded[fw] = mine
+    return flags, loaded

@@ -113,7 +113,7 @@ def gemm():
         outs[name] = a.to(dtype) @ b.to(dtype)
     _sync(torch)
     ref = a.double() @ b.double()
-    details = dict((k, fingerprint(tensor_bytes(torch, v))) for k, v in outs.items())
+    details = {k: fingerprint(tensor_bytes(torch, v)) for k, v in outs.items()}
     details["fp32_max_rel_err_vs_f64"] = max_rel(torch, outs["fp32"], ref)
     return Outcome(_name(torch, dev), tensor_bytes(torch, *outs.values()), details)
 
@@ -132,7 +132,11 @@ def atomics():
         raw = tensor_bytes(torch, acc, sca)
         prints.append(fingerprint(raw))
         results.append(raw)
-    return Outcome(decode.decode_variants(prints), results[0], {"deterministic_algorithms": torch.are_deterministic_algorithms_enabled()})
+    return Outcome(
+        decode.decode_variants(prints),
+        results[0],
+        {"deterministic_algorithms": torch.are_deterministic_algorithms_enabled()},
+    )
 
 
 def batch_invariance():
@@ -153,6 +157,8 @@ def ftz():
 
     dev = _device()
     tiny32 = torch.finfo(torch.float32).tiny
-    f32 = torch.tensor([tiny32, 2.0 ** -149], dtype=torch.float32, device=dev) * torch.tensor([0.5, 2.0 ** 100], dtype=torch.float32, device=dev)
+    f32 = torch.tensor([tiny32, 2.0**-149], dtype=torch.float32, device=dev) * torch.tensor(
+        [0.5, 2.0**100], dtype=torch.float32, device=dev
+    )
     _sync(torch)
     return Outcome(decode.decode_ftz_daz(float(f32[0]), float(f32[1])), tensor_bytes(torch, f32), {})

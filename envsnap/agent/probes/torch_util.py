@@ -17,4 +17,6 @@ def tensor_bytes(torch, *tensors):
 def max_rel(torch, a, b):
     a = a.detach().cpu().double()
     b = b.detach().cpu().double()
-    return "%.2g" % (float((a - b).abs().max()) / max(float(b.abs().max()), 2.0 ** -1022))  # normwise, as base.max_rel_diff
+    return "%.2g" % (
+        float((a - b).abs().max()) / max(float(b.abs().max()), 2.0**-1022)
+    )  # normwise, as base.max_rel_diff

@@ -40,7 +40,7 @@ class _Channel(object):
 
 
 def _parse(argv):
-    opts = {"budget": 30.0, "import_budget": 300.0, "ids": None}
+    opts = {"budget": 30.0, "import_budget": 300.0, "ids": None}  # type: dict
     it = iter(argv)
     for arg in it:
         if arg == "--budget":
@@ -117,19 +117,25 @@ def main(argv):
     prelude = os.environ.get(PRELUDE_ENV)
     if prelude:
         chan.send({"start": "prelude"})
-        _guarded(opts["import_budget"], lambda: exec(compile(prelude, "<%s>" % PRELUDE_ENV, "exec"), {"__name__": "__envsnap_prelude__"}))
+        _guarded(
+            opts["import_budget"],
+            lambda: exec(compile(prelude, "<%s>" % PRELUDE_ENV, "exec"), {"__name__": "__envsnap_prelude__"}),
+        )
     needed = [fw for fw in FRAMEWORKS if any(s.framework == fw for s in specs)]
     imports = {}
     for fw in needed:
         chan.send({"start": "import:" + fw})
         t0 = time.perf_counter()
-        status, reason = _guarded(opts["import_budget"], lambda: _import(fw))
+        status, reason = _guarded(opts["import_budget"], lambda fw=fw: _import(fw))
         imports[fw] = (status, reason)
-        chan.send({"imported": fw, "status": status, "reason": reason, "ms": round((time.perf_counter() - t0) * 1000.0, 1)})
+        chan.send(
+            {"imported": fw, "status": status, "reason": reason, "ms": round((time.perf_counter() - t0) * 1000.0, 1)}
+        )
     chan.send({"start": "flags"})
     from .flags import collect
 
-    chan.send({"flags": _guarded(opts["budget"], lambda: collect([fw for fw in needed if imports[fw][0] == "ok"]))})
+    flags, loaded = _guarded(opts["budget"], lambda: collect([fw for fw in needed if imports[fw][0] == "ok"]))
+    chan.send({"flags": flags, "loaded": loaded})
     for spec in specs:
         chan.send({"start": spec.id})
         status, reason = imports[spec.framework]

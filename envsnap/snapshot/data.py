@@ -65,7 +65,9 @@ def fingerprint(path: Path, cwd: Path, *, declared: Optional[str] = None) -> Dat
         rec = file_record(full, full.name)
         return DataInput(path=name, kind="file", files=[rec], total_bytes=rec.size, digest=digest_of([rec]))
     files = [file_record(p, p.relative_to(full).as_posix()) for p in _walk_files(full)]
-    return DataInput(path=name, kind="dir", files=files, total_bytes=sum(f.size for f in files), digest=digest_of(files))
+    return DataInput(
+        path=name, kind="dir", files=files, total_bytes=sum(f.size for f in files), digest=digest_of(files)
+    )
 
 
 @dataclass(frozen=True)

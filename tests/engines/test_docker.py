@@ -1,10 +1,9 @@
-"""What can run without a Docker engine: error mapping, digest lookup, tags, the pipeline's checks."""
+"""The Docker engine, what can run without a daemon: error mapping, digest lookup, build errors."""
 import pytest
 
-from envsnap.engine import default_tag
-from envsnap.engine.build import build
-from envsnap.engine.docker_engine import Engine, ImageInfo
-from envsnap.errors import EngineError, InputError
+from envsnap.engines.base import ImageInfo
+from envsnap.engines.docker import DockerEngine as Engine
+from envsnap.errors import EngineError
 
 
 def test_no_daemon_is_one_clear_error(monkeypatch, tmp_path):
@@ -29,7 +28,7 @@ def test_permission_denied_on_socket(tmp_path):
         if not shutil.which("setpriv"):
             pytest.skip("running as root and setpriv (util-linux) is missing")
         prefix = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
-    code = ("from envsnap.engine.docker_engine import Engine\n"
+    code = ("from envsnap.engines.docker import DockerEngine as Engine\n"
             "from envsnap.errors import EngineError\n"
             "try:\n    Engine()\nexcept EngineError as e:\n    print(e.message)\n")
     res = subprocess.run([*prefix, sys.executable, "-c", code], capture_output=True, text=True,
@@ -64,18 +63,3 @@ def test_build_error_classification():
                               "step 11/26: RUN PIP_CONFIG_FILE=/dev/null ...", PIP_FAILED, None)
     assert "image build failed at step 11/26" in err.message and "THESE PACKAGES DO NOT MATCH" in err.message
     assert err.log_tail == PIP_FAILED and "six==1.16.0" in err.detail
-
-
-def test_default_tag_is_from_the_manifest_hash():
-    assert default_tag("0123456789abcdef" * 4) == "envsnap/replay:0123456789ab"
-
-
-def test_bad_ca_bundle_is_refused_before_any_engine_work(tmp_path):
-    from tests.manifests import manifest
-
-    bad = tmp_path / "ca.pem"
-    bad.write_text("not a certificate")
-    with pytest.raises(InputError, match="is not a PEM certificate bundle"):
-        build(manifest([]), ca_bundle=bad, engine=object())
-    with pytest.raises(InputError, match="cannot read"):
-        build(manifest([]), ca_bundle=tmp_path / "missing.pem", engine=object())

@@ -17,14 +17,17 @@ import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 from ..errors import InputError
 from ..model import CodeState
 from ..redact import Redactor
+from . import layout
+from .snapshot import is_snapshot
 
-PATCH_NAME = "code/patch.diff"
-TARBALL_NAME = "code/worktree.tar.gz"
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
+
 
 
 @dataclass(frozen=True)
@@ -74,18 +77,15 @@ def _excludes(root: Path, cwd: Path, data: Sequence[Path], outputs: Sequence[str
     return out
 
 
-def is_snapshot_dir(path: Path) -> bool:
-    """An envsnap snapshot or replay folder: a product, never code."""
-    return (path / "run.json").is_file() and (path / "manifest.json").is_file()
-
-
 def _untracked_snapshots(root: Path) -> List[str]:
     out = _git(["ls-files", "--others", "--exclude-standard", "--directory", "-z"], root) or b""
     dirs = [d for d in out.decode("utf-8", "surrogateescape").split("\0") if d.endswith("/")]
-    return [d.rstrip("/") for d in dirs if is_snapshot_dir(root / d)]
+    return [d.rstrip("/") for d in dirs if is_snapshot(root / d)]
 
 
-def capture_code(cwd: Path, *, data: Sequence[Path] = (), outputs: Sequence[str] = (), redactor: Redactor) -> CapturedCode:
+def capture_code(
+    cwd: Path, *, data: Sequence[Path] = (), outputs: Sequence[str] = (), redactor: Redactor
+) -> CapturedCode:
     root = git_root(cwd)
     if root is not None:
         excludes = _excludes(root, cwd, data, outputs) + _untracked_snapshots(root)
@@ -111,9 +111,14 @@ def _capture_git(root: Path, cwd: Path, excludes: List[str], redactor: Redactor)
     if patch is None:
         return None
     state = CodeState(
-        kind="git", root=str(root), commit=commit, branch=None if branch == "HEAD" else branch,
-        dirty=bool(patch), remote=redactor.text(remote) if remote else None,
-        patch=PATCH_NAME if patch else None, sha256=hashlib.sha256(patch).hexdigest() if patch else None,
+        kind="git",
+        root=str(root),
+        commit=commit,
+        branch=None if branch == "HEAD" else branch,
+        dirty=bool(patch),
+        remote=redactor.text(remote) if remote else None,
+        patch=layout.PATCH if patch else None,
+        sha256=hashlib.sha256(patch).hexdigest() if patch else None,
         cwd=_rel(cwd, root) or ".",
     )
     return CapturedCode(state, patch or None)
@@ -128,7 +133,9 @@ def _ignore_matcher(root: Path):
     def spec_for(d: Path):
         if d not in specs:
             gi = d / ".gitignore"
-            specs[d] = pathspec.GitIgnoreSpec.from_lines(gi.read_text(errors="replace").splitlines()) if gi.is_file() else None
+            specs[d] = (
+                pathspec.GitIgnoreSpec.from_lines(gi.read_text(errors="replace").splitlines()) if gi.is_file() else None
+            )
         return specs[d]
 
     def ignored(path: Path, is_dir: bool) -> bool:
@@ -164,7 +171,7 @@ def worktree_files(root: Path, excludes: Sequence[str] = ()) -> List[Path]:
         for name in sorted(dirnames):
             p = here / name
             rel = p.relative_to(root).as_posix()
-            if name == ".git" or (p.is_symlink() and not p.exists()) or is_snapshot_dir(p):
+            if name == ".git" or (p.is_symlink() and not p.exists()) or is_snapshot(p):
                 continue
             if extra.match_file(rel + "/") or extra.match_file(rel) or ignored(p, True):
                 continue
@@ -199,20 +206,23 @@ def deterministic_tar_gz(root: Path, files: Sequence[Path]) -> bytes:
 
 def _capture_tarball(cwd: Path, excludes: List[str]) -> CapturedCode:
     data = deterministic_tar_gz(cwd, worktree_files(cwd, excludes))
-    state = CodeState(kind="tarball", root=str(cwd), tarball=TARBALL_NAME, sha256=hashlib.sha256(data).hexdigest(), cwd=".")
+    state = CodeState(
+        kind="tarball", root=str(cwd), tarball=layout.TARBALL, sha256=hashlib.sha256(data).hexdigest(), cwd="."
+    )
     return CapturedCode(state, data)
 
 
 # --- restore (replay) ----------------------------------------------------------------------
 
+
 def _safe_extract(tar: tarfile.TarFile, dest: Path) -> None:
     try:
-        tar.extractall(dest, filter="data")  # type: ignore[call-arg]
+        tar.extractall(dest, filter="data")
     except TypeError:  # Python without extraction filters
         for m in tar.getmembers():
             target = (dest / m.name).resolve()
             if dest.resolve() not in target.parents and target != dest.resolve():
-                raise InputError(m.name, "unsafe path in code archive")
+                raise InputError(m.name, "unsafe path in code archive") from None
         tar.extractall(dest)
 
 
@@ -228,16 +238,18 @@ def find_repo(state: CodeState, candidates: Sequence[Path]) -> Path:
             return root
     where = ", ".join(dict.fromkeys(tried)) or "no git repository found"
     raise InputError(
-        state.root or ".", f"commit {state.commit} is not in any local repository ({where}); "
+        state.root or ".",
+        f"commit {state.commit} is not in any local repository ({where}); "
         "run replay from a clone that has it (--code-dir)",
     )
 
 
-def restore_code(state: CodeState, snapshot: Path, dest: Path, *, code_dir: Optional[Path] = None) -> Path:
+def restore_code(snapshot: "Snapshot", dest: Path, *, code_dir: Optional[Path] = None) -> Path:
     """Materialise the recorded code in ``dest`` and return the run's working directory there."""
+    state = snapshot.code
     dest.mkdir(parents=True, exist_ok=True)
     if state.kind == "tarball":
-        with tarfile.open(snapshot / (state.tarball or TARBALL_NAME), "r:gz") as tar:
+        with tarfile.open(snapshot.member(state.tarball or layout.TARBALL), "r:gz") as tar:
             _safe_extract(tar, dest)
     elif state.kind == "git":
         repo = find_repo(state, [p for p in (code_dir, Path.cwd()) if p is not None])
@@ -247,16 +259,20 @@ def restore_code(state: CodeState, snapshot: Path, dest: Path, *, code_dir: Opti
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
             _safe_extract(tar, dest)
         if state.patch:
-            patch = snapshot / state.patch
+            patch = snapshot.member(state.patch)
             res = subprocess.run(
-                ["git", "apply", "--binary", "--whitespace=nowarn", str(patch.resolve())], cwd=dest,
+                ["git", "apply", "--binary", "--whitespace=nowarn", str(patch.resolve())],
+                cwd=dest,
                 # Not inside any enclosing repository: paths stay relative to dest.
                 env=dict(os.environ, GIT_CEILING_DIRECTORIES=str(dest.resolve().parent)),
-                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
             )
             if res.returncode != 0:
                 err = res.stderr.decode(errors="replace").strip().splitlines()
-                raise InputError(patch, f"does not apply to {state.commit[:12]}: {err[-1] if err else 'git apply failed'}")
+                why = err[-1] if err else "git apply failed"
+                raise InputError(patch, f"does not apply to {(state.commit or '')[:12]}: {why}")
     cwd = dest / state.cwd if state.cwd not in ("", ".") else dest
     cwd.mkdir(parents=True, exist_ok=True)
     return cwd

@@ -8,10 +8,13 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import List, Sequence
+from typing import List, Sequence, Tuple
 
 from ..errors import OutputError
+from ..fsutil import write_text_atomic
 from ..model import FileRecord
+from ..redact import Redactor
+from . import layout
 from .data import file_record
 
 STEP_KEYS = ("step", "epoch", "iter", "iteration", "global_step")
@@ -45,7 +48,9 @@ def _source(cwd: Path, rel: str, patterns: Sequence[str]) -> Path:
     return p
 
 
-def collect_outputs(cwd: Path, patterns: Sequence[str], dest: Path, *, exclude: Sequence[Path] = ()) -> List[FileRecord]:
+def collect_outputs(
+    cwd: Path, patterns: Sequence[str], dest: Path, *, exclude: Sequence[Path] = ()
+) -> List[FileRecord]:
     """Copy matched files under ``dest`` (relative paths kept) and hash the copies.
 
     ``exclude``: folders never taken as outputs (the snapshot being written, say).
@@ -80,3 +85,24 @@ def is_metrics_file(path: Path) -> bool:
     except (OSError, ValueError):
         return False
     return False
+
+
+def collect_outputs_with_metrics(
+    cwd: Path,
+    patterns: Sequence[str],
+    folder: Path,
+    metrics_path: Path,
+    redactor: Redactor,
+    *,
+    exclude: Sequence[Path] = (),
+) -> Tuple[List[FileRecord], List[str]]:
+    """Outputs into ``folder``/outputs and the log_metrics JSONL into ``folder``/metrics.jsonl
+    (shared by run and replay, so both sides of a diff are laid out alike)."""
+    copied = collect_outputs(cwd, patterns, folder / layout.OUTPUTS, exclude=exclude)
+    metrics: List[str] = []
+    if metrics_path.exists() and metrics_path.stat().st_size:
+        text = metrics_path.read_text(encoding="utf-8", errors="replace")
+        write_text_atomic(folder / layout.METRICS, redactor.text(text))
+        metrics.append(layout.METRICS)
+    listed = [f"{layout.OUTPUTS}/{r.path}" for r in copied if is_metrics_file(folder / layout.OUTPUTS / r.path)]
+    return copied, metrics + listed

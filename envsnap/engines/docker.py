@@ -1,77 +1,29 @@
-"""The one module that imports ``docker``: build, run, save, inspect, clean up.
+"""The Docker engine, and the one module that imports ``docker``.
 
 Every failure a user can meet becomes an EngineError with one clear line (and the relevant log
 tail): no daemon, permission denied on the socket, base image missing, a step failing.
-Containers are always removed, also on timeout and Ctrl-C.
+Containers are always removed, also on timeout and Ctrl-C. Progress leaves as events.
 """
 from __future__ import annotations
 
 import re
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import docker
 import docker.errors
 import requests.exceptions
-from rich.console import Console
 
-from ..errors import EngineError, OutputError
+from ..errors import EngineError, InputError, OutputError
+from ..events import BuildOutput, BuildStep, EventSink, discard
 from ..fsutil import write_bytes_atomic
 from ..redact import Redactor
+from .base import BuiltImage, CapturedRun, ImageInfo, OutputSink, PathLike, RunResult, RunSpec
 
 TAIL_LINES = 25
 _STEP_RE = re.compile(r"^Step (\d+)/(\d+) : (.*)$")
-
-
-@dataclass(frozen=True)
-class ImageInfo:
-    id: str
-    tags: List[str]
-    repo_digests: List[str]  # name@sha256:...
-    env: Dict[str, str] = field(default_factory=dict)  # Config.Env
-    labels: Dict[str, str] = field(default_factory=dict)  # Config.Labels
-
-    def digest_for(self, ref: str) -> Optional[str]:
-        """The sha256 digest of ``ref``'s repository, when the engine knows one."""
-        repo = ref.split("@", 1)[0]
-        if ":" in repo.rsplit("/", 1)[-1]:
-            repo = repo.rsplit(":", 1)[0]
-        for rd in self.repo_digests:
-            name, _, digest = rd.partition("@")
-            if name == repo or name.endswith("/" + repo):
-                return digest
-        return None
-
-
-@dataclass(frozen=True)
-class BuiltImage:
-    id: str
-    tag: str
-    log_path: Optional[Path]
-    cached: bool  # every step was served from the build cache
-    steps: int
-    cached_steps: int
-    warnings: List[str] = field(default_factory=list)  # "envsnap-warning:" lines of the build
-
-
-@dataclass(frozen=True)
-class Mount:
-    source: str
-    target: str
-    read_only: bool = True
-
-
-@dataclass(frozen=True)
-class RunResult:
-    exit_code: Optional[int]
-    timed_out: bool
-    interrupted: bool
-    log: str  # stdout+stderr, scrubbed
-    duration_s: float
-    container_name: str
 
 
 def _remove(container: Any) -> None:
@@ -94,16 +46,17 @@ def _connect_error(exc: Exception) -> EngineError:
     return EngineError(f"cannot use the Docker engine: {text.splitlines()[0] if text else type(exc).__name__}")
 
 
-class Engine:
-    """A connected Docker engine."""
+class DockerEngine:
+    """A connected Docker engine (DOCKER_HOST and friends as the docker CLI reads them)."""
 
-    def __init__(self, *, timeout: int = 600, console: Optional[Console] = None) -> None:
+    name = "docker"
+
+    def __init__(self, *, timeout: int = 600) -> None:
         try:
             self.client = docker.from_env(timeout=timeout)
             self.client.ping()
         except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
             raise _connect_error(exc) from None
-        self.console = console or Console(stderr=True)
 
     # --- images -------------------------------------------------------------------------
 
@@ -125,7 +78,7 @@ class Engine:
         except docker.errors.ImageNotFound:
             pass
 
-    def save(self, images: Sequence[str], path: Union[str, Path]) -> Path:
+    def save(self, images: Sequence[str], path: PathLike) -> Path:
         """``docker save`` of several images into one tar (written atomically)."""
         refs = list(dict.fromkeys(images))
         for r in refs:
@@ -149,20 +102,23 @@ class Engine:
             raise EngineError(f"docker save failed: {exc.explanation or exc}") from None
         return target
 
+    def load(self, path: PathLike) -> List[str]:
+        try:
+            with open(path, "rb") as fh:
+                images = self.client.images.load(fh)
+        except OSError as exc:
+            raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
+        except docker.errors.APIError as exc:
+            raise EngineError(f"docker load of {path} failed: {exc.explanation or exc}") from None
+        return sorted(t for img in images for t in (img.tags or [img.id]))
+
     # --- build --------------------------------------------------------------------------
 
-    def build(
-        self,
-        context_dir: Union[str, Path],
-        tag: str,
-        *,
-        build_args: Optional[Mapping[str, str]] = None,
-        log_path: Optional[Union[str, Path]] = None,
-        nocache: bool = False,
-        progress: bool = True,
-        network: Optional[str] = None,
-    ) -> BuiltImage:
-        """Build ``context_dir``/Dockerfile, live progress on stderr, full log saved."""
+    def build(self, context_dir: PathLike, tag: str, *, build_args: Optional[Mapping[str, str]] = None,
+              log_path: Optional[PathLike] = None, nocache: bool = False, network: Optional[str] = None,
+              on_event: Optional[EventSink] = None) -> BuiltImage:
+        """Build ``context_dir``/Dockerfile; steps and output as events, the full log saved."""
+        emit = on_event or discard
         red = Redactor()
         lines: List[str] = []
         steps = cached = 0
@@ -170,9 +126,6 @@ class Engine:
         current = ""
         image_id: Optional[str] = None
         error: Optional[str] = None
-        status = self.console.status(f"building {tag}", spinner="dots") if progress else None
-        if status:
-            status.start()
         try:
             stream = self.client.api.build(
                 path=str(context_dir), tag=tag, rm=True, forcerm=True, pull=False, decode=True,
@@ -191,14 +144,12 @@ class Engine:
                             if re.match(r"(RUN|COPY|ADD) ", m.group(3)):
                                 step_cached.append(False)
                             current = f"step {m.group(1)}/{m.group(2)}: {m.group(3)[:90]}"
-                            if progress and not self.console.is_terminal:
-                                self.console.print(current, highlight=False, markup=False, soft_wrap=True)
+                            emit(BuildStep(tag, int(m.group(1)), int(m.group(2)), m.group(3)))
                         elif ln.strip() == "---> Using cache":
                             cached += 1
                             if step_cached:
                                 step_cached[-1] = True
-                        if status:
-                            status.update(f"[bold]{tag}[/] {current}\n  {ln[:110]}".replace("[", "\\[", 0))
+                        emit(BuildOutput(tag, ln))
                 elif "aux" in chunk and isinstance(chunk["aux"], dict) and "ID" in chunk["aux"]:
                     image_id = chunk["aux"]["ID"]
                 elif "error" in chunk or "errorDetail" in chunk:
@@ -210,8 +161,6 @@ class Engine:
         except (requests.exceptions.RequestException, docker.errors.DockerException) as exc:
             raise _connect_error(exc) from None
         finally:
-            if status:
-                status.stop()
             if log_path is not None:
                 write_bytes_atomic(Path(log_path), ("\n".join(lines) + "\n").encode("utf-8"))
         if error is not None:
@@ -227,7 +176,7 @@ class Engine:
                           warnings=warnings)
 
     @staticmethod
-    def _build_error(error: str, step: str, lines: List[str], log_path: Optional[Union[str, Path]]) -> EngineError:
+    def _build_error(error: str, step: str, lines: List[str], log_path: Optional[PathLike]) -> EngineError:
         where = f" (full log: {log_path})" if log_path else ""
         tail = lines[-TAIL_LINES:]
         low = error.lower()
@@ -245,40 +194,23 @@ class Engine:
 
     # --- run ----------------------------------------------------------------------------
 
-    def run(
-        self,
-        image: str,
-        command: Sequence[str],
-        *,
-        mounts: Sequence[Mount] = (),
-        env: Optional[Mapping[str, str]] = None,
-        user: Optional[str] = None,
-        gpus: bool = False,
-        network: Optional[str] = None,
-        timeout: Optional[float] = None,
-        workdir: Optional[str] = None,
-        name: Optional[str] = None,
-        on_log: Optional[Callable[[str], None]] = None,
-        labels: Optional[Mapping[str, str]] = None,
-        gpu_ids: Optional[Sequence[str]] = None,
-    ) -> RunResult:
-        """Run ``command`` in ``image``; the container is removed whatever happens."""
+    def run(self, spec: RunSpec, *, on_output: Optional[OutputSink] = None) -> RunResult:
+        """Run ``spec`` to completion; the container is removed whatever happens."""
         from docker.types import DeviceRequest
 
-        red = Redactor(known_secrets=[v for v in (env or {}).values() if v])
-        name = name or f"envsnap-run-{int(time.time() * 1000)}"
+        red = Redactor(known_secrets=[v for v in spec.env.values() if v])
+        name = spec.name or f"envsnap-run-{int(time.time() * 1000)}"
         devices = None
-        if gpus:
-            devices = [DeviceRequest(device_ids=list(gpu_ids), capabilities=[["gpu"]]) if gpu_ids
-                       else DeviceRequest(count=-1, capabilities=[["gpu"]])]
+        if spec.gpus is not None:
+            devices = [DeviceRequest(count=-1, capabilities=[["gpu"]]) if spec.gpus.all
+                       else DeviceRequest(device_ids=list(spec.gpus.device_ids or ()), capabilities=[["gpu"]])]
         chunks: List[str] = []
         started = time.monotonic()
         container = None
         timed_out = interrupted = False
         exit_code: Optional[int] = None
         try:
-            container = self._start(image, command, mounts=mounts, env=env, user=user, network=network,
-                                    workdir=workdir, labels=labels, name=name, device_requests=devices)
+            container = self._start(spec, name=name, device_requests=devices)
 
             def pump() -> None:
                 buf = ""
@@ -288,16 +220,16 @@ class Engine:
                         ln, buf = buf.split("\n", 1)
                         ln = red.text(ln)
                         chunks.append(ln + "\n")
-                        if on_log:
-                            on_log(ln)
+                        if on_output:
+                            on_output(ln)
                 if buf:
                     chunks.append(red.text(buf))
-                    if on_log:
-                        on_log(red.text(buf))
+                    if on_output:
+                        on_output(red.text(buf))
 
             reader = threading.Thread(target=pump, daemon=True)
             reader.start()
-            deadline = None if timeout is None else started + timeout
+            deadline = None if spec.timeout_s is None else started + spec.timeout_s
             while True:
                 wait_s = 1.0 if deadline is None else max(0.05, min(1.0, deadline - time.monotonic()))
                 try:
@@ -316,29 +248,14 @@ class Engine:
         return RunResult(exit_code=exit_code, timed_out=timed_out, interrupted=interrupted, log="".join(chunks),
                          duration_s=round(time.monotonic() - started, 3), container_name=name)
 
-    # --- short captured runs (added for replay: the in-container agent) --------------------
-
-    def run_captured(
-        self,
-        image: str,
-        command: Sequence[str],
-        *,
-        mounts: Sequence[Mount] = (),
-        env: Optional[Mapping[str, str]] = None,
-        user: Optional[str] = None,
-        network: Optional[str] = None,
-        timeout: Optional[float] = None,
-        workdir: Optional[str] = None,
-        labels: Optional[Mapping[str, str]] = None,
-    ) -> "CapturedRun":
+    def run_captured(self, spec: RunSpec) -> CapturedRun:
         """Run a short command and return its stdout and stderr apart (unscrubbed: the caller
         scrubs what it keeps). The container is removed whatever happens."""
         container = None
         try:
-            container = self._start(image, command, mounts=mounts, env=env, user=user, network=network,
-                                    workdir=workdir, labels=labels)
+            container = self._start(spec, name=spec.name)
             try:
-                code: Optional[int] = int(container.wait(timeout=timeout)["StatusCode"])
+                code: Optional[int] = int(container.wait(timeout=spec.timeout_s)["StatusCode"])
             except (requests.exceptions.ConnectionError, requests.exceptions.ReadTimeout):
                 container.kill()
                 code = None
@@ -348,19 +265,19 @@ class Engine:
         finally:
             _remove(container)
 
-    def _start(self, image: str, command: Sequence[str], *, mounts: Sequence[Mount], env: Optional[Mapping[str, str]],
-               user: Optional[str], network: Optional[str], workdir: Optional[str],
-               labels: Optional[Mapping[str, str]], name: Optional[str] = None,
-               device_requests: Optional[list] = None) -> Any:
+    def _start(self, spec: RunSpec, *, name: Optional[str], device_requests: Optional[list] = None) -> Any:
         """Start a detached container; every way this fails becomes one EngineError."""
         from docker.types import Mount as DockerMount
 
+        image = spec.image
         kwargs: Dict[str, object] = {
-            "command": list(command), "detach": True, "environment": dict(env or {}), "labels": dict(labels or {}),
-            "mounts": [DockerMount(target=m.target, source=m.source, type="bind", read_only=m.read_only) for m in mounts],
+            "command": list(spec.command), "detach": True, "environment": dict(spec.env),
+            "labels": dict(spec.labels),
+            "mounts": [DockerMount(target=m.target, source=m.source, type="bind", read_only=m.read_only)
+                       for m in spec.mounts],
         }
-        for key, value in (("user", user), ("network_mode", network), ("working_dir", workdir), ("name", name),
-                           ("device_requests", device_requests)):
+        for key, value in (("user", spec.user), ("network_mode", spec.network), ("working_dir", spec.workdir),
+                           ("name", name), ("device_requests", device_requests)):
             if value is not None:
                 kwargs[key] = value
         try:
@@ -396,10 +313,3 @@ class Engine:
         except (docker.errors.APIError, requests.exceptions.RequestException):
             pass  # best effort: called on the way out of an error already being reported
         return removed
-
-
-@dataclass(frozen=True)
-class CapturedRun:
-    exit_code: Optional[int]  # None: killed at the timeout
-    stdout: str
-    stderr: str
