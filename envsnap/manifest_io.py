@@ -83,17 +83,8 @@ def load_model(path: Path | str, cls: Type[M], *, kind: str) -> M:
 
 
 def load_manifest(path: Path | str) -> Manifest:
-    path = Path(path)
-    if path.is_dir():
-        for name in ("manifest.json", "envsnap.json"):
-            if (path / name).is_file():
-                path = path / name
-                break
-        else:
-            raise InputError(path, "is a directory without manifest.json")
-    data_probe = path
-    m = load_model(data_probe, Manifest, kind="manifest")
-    return m
+    """A manifest file (snapshot folders are read by envsnap.snapshot.read_snapshot)."""
+    return load_model(path, Manifest, kind="manifest")
 
 
 def load_run(path: Path | str) -> RunRecord:

@@ -26,6 +26,7 @@ from ..render import BuildContext, RenderOptions, choose_base, local_default, re
 from . import paths
 
 DEFAULT_REPO = "envsnap/replay"
+BUILD_LOG = "build.log"  # in the build context folder
 
 
 @dataclass(frozen=True)
@@ -146,14 +147,14 @@ def build_image(manifest: Manifest, engine: ContainerEngine, opts: BuildOptions 
     with _context_lock(prepared.digest):  # concurrent builds of one context: the second reuses the first
         existing = engine.image_info(target) if reuse and tag is None and not opts.nocache else None
         if existing is not None:
-            log = ctx_dir / "build.log"
+            log = ctx_dir / BUILD_LOG
             image = BuiltImage(id=existing.id, tag=target, log_path=log if log.is_file() else None, cached=True,
                                steps=0, cached_steps=0)
             reused = True
         else:
             on_event(Stage(f"building {target} with {engine.name} (layers are cached)"))
             image = engine.build(ctx_dir, target, build_args=prepared.context.build_args,
-                                 log_path=ctx_dir / "build.log", nocache=opts.nocache, network=opts.network,
+                                 log_path=ctx_dir / BUILD_LOG, nocache=opts.nocache, network=opts.network,
                                  on_event=on_event)
             reused = False
     warnings = tuple(prepared.context.warnings) + tuple(image.warnings if not reused else ())

@@ -45,10 +45,12 @@ def show(
     manifest: Path = typer.Argument(..., help="Manifest file (or snapshot folder) to summarise."),
 ) -> None:
     """Print a human summary of a manifest."""
-    from ..report.show import render_show
+    from rich.console import Console
+
+    from ..report.show import show_manifest
     from ..snapshot import read_snapshot
 
-    render_show(read_snapshot(manifest).manifest)
+    Console().print(show_manifest(read_snapshot(manifest).manifest))
 
 
 @app.command()
@@ -59,10 +61,12 @@ def probe(
     budget: float = typer.Option(30.0, "--budget", help="Time budget per probe, in seconds; a probe over it is recorded as failed."),
 ) -> None:
     """Fingerprint how an interpreter's frameworks do float arithmetic (FTZ, FMA, BLAS kernel, TF32...)."""
+    from rich.console import Console
+
     from ..agent_runtime import LocalRunner, resolve_python
     from ..errors import InterpreterError
     from ..probes import run_probes
-    from ..probes.table import dumps_json, render_table
+    from ..probes.table import dumps_json, probes_report
 
     runner = LocalRunner(resolve_python(python))
     run = run_probes(runner, budget_s=budget, only=only)
@@ -71,4 +75,4 @@ def probe(
     if json_out:
         sys.stdout.write(dumps_json(run.probes, run.flags))
     else:
-        render_table(run.probes, run.flags, description=runner.description)
+        Console().print(probes_report(run.probes, run.flags, description=runner.description))

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any, Dict
 
-from rich.console import Console
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -31,12 +31,12 @@ def probes_table(probes: Probes, *, title: str = "float-precision probes") -> Ta
     return table
 
 
-def render_table(probes: Probes, flags: Dict[str, Any], *, description: str, console: Console | None = None) -> None:
-    console = console or Console()
-    console.print(probes_table(probes, title=f"float-precision probes: {description}"))
+def probes_report(probes: Probes, flags: Dict[str, Any], *, description: str) -> Group:
+    """The table and a summary line (the CLI prints it)."""
     counts = {s: sum(r.status == s for r in probes.results) for s in ("ok", "skipped", "failed")}
-    console.print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed; "
-                  f"{len(flags)} framework flags recorded (--json shows them)", style="dim")
+    summary = Text(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed; "
+                   f"{len(flags)} framework flags recorded (--json shows them)", style="dim")
+    return Group(probes_table(probes, title=f"float-precision probes: {description}"), summary)
 
 
 def dumps_json(probes: Probes, flags: Dict[str, Any]) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
@@ -155,5 +155,6 @@ def renderables(m: Manifest) -> List[RenderableType]:
     return out
 
 
-def render_show(m: Manifest, console: Optional[Console] = None) -> None:
-    (console or Console()).print(Group(*renderables(m)))
+def show_manifest(m: Manifest) -> Group:
+    """The human summary of a manifest (the CLI prints it)."""
+    return Group(*renderables(m))

@@ -95,7 +95,8 @@ def read_snapshot(path: Union[str, Path]) -> Snapshot:
     if p.is_dir():
         if not (p / layout.MANIFEST).is_file() and not (p / layout.CAPTURE_FILE).is_file():
             raise InputError(p, "is not a snapshot folder (no manifest.json; make one with `envsnap run`)")
-        manifest = load_manifest(p)
+        name = layout.MANIFEST if (p / layout.MANIFEST).is_file() else layout.CAPTURE_FILE
+        manifest = load_manifest(p / name)
         run = load_run(p / layout.RUN) if (p / layout.RUN).is_file() else None
         kind: Kind = "capture" if run is None else ("replay" if (p / layout.REPORT_JSON).is_file() else "snapshot")
         return Snapshot(manifest=manifest, run=run, root=p, kind=kind)

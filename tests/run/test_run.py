@@ -42,7 +42,7 @@ def test_run_writes_the_snapshot_and_behaves_like_the_command(project, py, monke
     assert lines == [{"step": 0, "loss": 1.0}, {"step": 1, "loss": 0.5}, {"step": 2, "loss": 1 / 3}]
     log = (snap / "log.txt").read_text()
     assert "hello from train" in log and "warning on stderr" in log
-    assert load_manifest(snap).python.executable
+    assert load_manifest(snap / "manifest.json").python.executable
     assert not [p for p in project.iterdir() if p.name.startswith(".snap")]  # no staging left
 
 
@@ -120,7 +120,7 @@ def test_log_metrics_works_in_an_interpreter_without_envsnap(project, monkeypatc
     res = run_snapshot(["/usr/bin/python3", "train.py"], project / "snap", outputs=["out/**"], probes=False)
     assert res.record.exit_code == 0
     assert len((project / "snap/metrics.jsonl").read_text().splitlines()) == 3
-    m = load_manifest(project / "snap")
+    m = load_manifest(project / "snap" / "manifest.json")
     assert m.python.executable == "/usr/bin/python3" and m.package("envsnap") is None
     assert "PYTHONPATH" not in m.env
 
@@ -128,7 +128,7 @@ def test_log_metrics_works_in_an_interpreter_without_envsnap(project, monkeypatc
 def test_probes_are_captured_for_the_commands_interpreter(project, py, monkeypatch):
     monkeypatch.chdir(project)
     run_snapshot([py, "train.py"], project / "snap", probes=True)
-    m = load_manifest(project / "snap")
+    m = load_manifest(project / "snap" / "manifest.json")
     assert m.probes.status == "ok" and any(r.status == "ok" for r in m.probes.results)
 
 
