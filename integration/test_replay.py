@@ -46,10 +46,12 @@ def envsnap(*args: str, cwd: Path, timeout: float = 900) -> subprocess.Completed
     return subprocess.run([ENVSNAP, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
 
 
-def leftover_containers() -> list:
-    out = subprocess.run(["docker", "ps", "-a", "--filter", f"label={LABEL}", "--format", "{{.Names}}"],
+def leftover_containers(root: Path) -> list:
+    """Replay containers of snapshots under ``root`` (other test runs on this engine are not ours)."""
+    out = subprocess.run(["docker", "ps", "-a", "--filter", f"label={LABEL}", "--format",
+                          '{{.Names}} {{.Label "dev.envsnap.replay.snapshot"}}'],
                          capture_output=True, text=True, check=True).stdout
-    return out.split()
+    return [ln.split()[0] for ln in out.splitlines() if ln.split()[1:] and ln.split()[1].startswith(str(root))]
 
 
 def tree_digest(folder: Path) -> str:
@@ -104,7 +106,7 @@ def test_replay_in_docker_is_bitwise_identical(project):
     # Outputs belong to the host user, the snapshot is untouched, no container is left.
     assert (root / "r1" / "workspace" / "out" / "w1.npy").stat().st_uid == os.getuid()
     assert tree_digest(snap) == before
-    assert leftover_containers() == []
+    assert leftover_containers(root) == []
 
 
 def test_a_changed_blas_kernel_is_found_and_named(project):
@@ -126,7 +128,7 @@ def test_a_changed_blas_kernel_is_found_and_named(project):
     # The setting itself is the top cause, confirmed by the BLAS probes that measured its effect.
     assert "OPENBLAS_CORETYPE" in top["subject"] and top["b"] == kernel and top["severity"] == "critical"
     assert any(kernel in e for e in report["evidence"])  # the BLAS probe saw the switch
-    assert leftover_containers() == []
+    assert leftover_containers(root) == []
 
 
 def test_changed_input_data_is_refused_before_anything_runs(project):
@@ -150,7 +152,7 @@ def test_a_crash_in_the_container_is_reported_with_the_log_tail(project):
     report = json.loads((root / "r4" / "report.json").read_text())
     assert report["status"] == "crashed" and any("deliberate failure" in ln for ln in report["log_tail"])
     assert "crashed" in (root / "r4" / "report.md").read_text()
-    assert leftover_containers() == []
+    assert leftover_containers(root) == []
 
 
 def test_timeout_stops_the_container_and_keeps_partial_outputs(project):
@@ -164,7 +166,7 @@ def test_timeout_stops_the_container_and_keeps_partial_outputs(project):
     assert run["partial"] is True
     assert (root / "r5" / "outputs" / "out" / "part.txt").read_text() == "started\n"
     assert json.loads((root / "r5" / "report.json").read_text())["status"] == "timeout"
-    assert leftover_containers() == []
+    assert leftover_containers(root) == []
 
 
 def test_ctrl_c_stops_and_removes_the_container(project):
@@ -183,7 +185,7 @@ def test_ctrl_c_stops_and_removes_the_container(project):
     assert proc.returncode == 2, "".join(seen) + rest
     assert "interrupted" in rest
     assert json.loads((root / "r6" / "run.json").read_text())["partial"] is True
-    assert leftover_containers() == []
+    assert leftover_containers(root) == []
 
 
 def test_two_replays_of_one_snapshot_at_once_do_not_interfere(project):
@@ -196,7 +198,7 @@ def test_two_replays_of_one_snapshot_at_once_do_not_interfere(project):
         assert p.returncode == 0, err[-3000:]
     for i in range(2):
         assert json.loads((root / f"c{i}" / "report.json").read_text())["verdict"] == "BITWISE_IDENTICAL"
-    assert leftover_containers() == []
+    assert leftover_containers(root) == []
 
 
 @pytest.fixture(scope="module")
@@ -229,4 +231,4 @@ def test_torch_training_replays_bitwise(torch_snapshot):
     manifest = json.loads((root / "r" / "manifest.json").read_text())
     torch = next(f for f in manifest["cuda"]["frameworks"] if f["framework"] == "torch")
     assert torch["version"] == "2.13.0+cpu" and torch["how"] == "loaded"  # captured inside the container
-    assert leftover_containers() == []
+    assert leftover_containers(root) == []

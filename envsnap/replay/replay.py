@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional, Sequence, Tuple
 
 from ..build.pipeline import build_image
-from ..engines.base import ContainerEngine
+from ..engines.base import LABEL, ContainerEngine
 from ..errors import EngineError, OutputError
 from ..events import EventSink, discard
 from ..model import Nvidia, RunRecord
@@ -26,6 +26,11 @@ from .prepare import ReplayPlan, plan_replay
 from .report import ReplayReport, build_report, render_json, render_markdown
 from .targets.base import Execution, ReplayTarget
 from .targets.local import LocalContainerTarget
+
+
+# Besides LABEL=<replay id>: which snapshot and which replay folder a container belongs to.
+SNAPSHOT_LABEL = f"{LABEL}.snapshot"
+OUT_LABEL = f"{LABEL}.out"
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,9 @@ def replay(snapshot: Snapshot, out: Path, opts: ReplayOptions, *, engine: Contai
         plan = plan_replay(snapshot, opts, writer.staging, host_gpus=host_gpus)
         try:
             built = build_image(snapshot.manifest, engine, opts.build, on_event=on_event)
-            target = target or LocalContainerTarget(engine, replay_id=uuid.uuid4().hex[:12], probes=opts.probes,
-                                                    envsnap_argv=envsnap_argv, redactor=redactor)
+            target = target or LocalContainerTarget(
+                engine, replay_id=uuid.uuid4().hex[:12], labels={SNAPSHOT_LABEL: _where(snapshot), OUT_LABEL: str(out)},
+                probes=opts.probes, envsnap_argv=envsnap_argv, redactor=redactor)
             execution = target.execute(plan, built.image.tag, on_event=on_event)
         except KeyboardInterrupt:
             raise EngineError("interrupted: every container of this replay stopped and removed") from None
@@ -66,6 +72,10 @@ def replay(snapshot: Snapshot, out: Path, opts: ReplayOptions, *, engine: Contai
         writer.publish()
     _raise_for_status(report, execution, out)
     return ReplayResult(out, report, report.exit_code)
+
+
+def _where(snapshot: Snapshot) -> str:
+    return str(snapshot.root.absolute()) if snapshot.root is not None else snapshot.label
 
 
 def _capture_warning(execution: Execution) -> Sequence[str]:
